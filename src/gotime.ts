@@ -1,0 +1,45 @@
+/**
+ * Timestamps as Go writes and reads them, so state.json and slot files stay byte-compatible with
+ * the original: RFC3339Nano in local time with trailing fraction zeros trimmed, and the zero time.
+ */
+export const GO_ZERO_TIME = "0001-01-01T00:00:00Z";
+
+export function formatGoTime(ms: number | null): string {
+  if (ms === null) return GO_ZERO_TIME;
+  const d = new Date(ms);
+  const offMin = -d.getTimezoneOffset();
+  const pad = (n: number, w = 2) => String(n).padStart(w, "0");
+  const frac = d.getMilliseconds() ? `.${pad(d.getMilliseconds(), 3).replace(/0+$/, "")}` : "";
+  const zone =
+    offMin === 0 ? "Z" : `${offMin > 0 ? "+" : "-"}${pad(Math.floor(Math.abs(offMin) / 60))}:${pad(Math.abs(offMin) % 60)}`;
+  return (
+    `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}` +
+    `T${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}${frac}${zone}`
+  );
+}
+
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?([Zz]|[+-]\d{2}:\d{2})$/;
+
+/** Parse RFC3339 (any fraction length). Returns epoch ms, null for the zero time, undefined when invalid. */
+export function parseGoTime(text: unknown): number | null | undefined {
+  if (typeof text !== "string") return undefined;
+  const m = RFC3339.exec(text);
+  if (!m) return undefined;
+  const [, y, mo, d, h, mi, s, frac, zone] = m;
+  if (Number(y) <= 1) return null;
+  const ms = frac ? Math.floor(Number(`0.${frac}`) * 1000) : 0;
+  let t = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s), ms);
+  if (Number.isNaN(t)) return undefined;
+  if (zone && zone.toUpperCase() !== "Z") {
+    const sign = zone.startsWith("-") ? -1 : 1;
+    t -= sign * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(4, 6))) * 60_000;
+  }
+  return t;
+}
+
+/** Go's log.LstdFlags prefix: `YYYY/MM/DD HH:MM:SS` in local time. */
+export function formatLogStamp(ms: number): string {
+  const d = new Date(ms);
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}/${pad(d.getMonth() + 1)}/${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+}

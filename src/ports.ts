@@ -1,0 +1,91 @@
+/**
+ * The ports the core is written against. The daemon wires the real ones; unit tests pass fakes.
+ * Nothing in src/tick, src/agents or src/lifecycle reaches for process, timers or tmux directly.
+ */
+import type { Runner } from "./proc.ts";
+
+export interface Clock {
+  /** Epoch milliseconds. */
+  now(): number;
+}
+
+/** Sleeps that shutdown can cut short: resolves early (never rejects) when the signal aborts. */
+export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
+
+export type Log = (message: string) => void;
+
+export interface SessionInfo {
+  name: string;
+  /** True when the session's first pane has exited but is kept (remain-on-exit). */
+  paneDead: boolean;
+  /** The pane's current foreground command (`#{pane_current_command}`). */
+  paneCommand: string;
+}
+
+export interface NewSessionSpec {
+  name: string;
+  cwd: string;
+  /** Put in the first process's own environment (`new-session -e`), not only tmux's session environment. */
+  env: Record<string, string>;
+  /** The pane's initial process as argv, executed directly by tmux (no shell parses it). */
+  argv: string[];
+  /** `set-option -t =name KEY VALUE` pairs applied in the same tmux call. */
+  options?: Array<[string, string]>;
+}
+
+export interface TmuxPort {
+  /** Every session on the server, one tmux call. An absent server means none. */
+  sessions(): Promise<Map<string, SessionInfo>>;
+  hasSession(name: string): Promise<boolean>;
+  newSession(spec: NewSessionSpec): Promise<void>;
+  killSession(name: string): Promise<void>;
+  /** Clear pending input (C-u), type `text` literally, then Enter. */
+  poke(name: string, text: string): Promise<void>;
+  /** Type `text` literally, then Enter (no clearing). */
+  sendLine(name: string, text: string): Promise<void>;
+}
+
+export interface MailMessage {
+  id: string;
+  title: string;
+  sender?: string | undefined;
+  status?: string | undefined;
+  created_at?: string | undefined;
+}
+
+export interface InboxResult {
+  messages: MailMessage[];
+  /** One line per message that failed validation and was skipped (the rest are still processed). */
+  skipped: string[];
+}
+
+export interface MailboxPort {
+  /** Throws a GtdError (code MAILBOX) when the inbox cannot be read at all. */
+  inbox(signal?: AbortSignal): Promise<InboxResult>;
+  close(id: string, signal?: AbortSignal): Promise<void>;
+  send(to: string, subject: string, body: string, signal?: AbortSignal): Promise<void>;
+}
+
+export interface Ports {
+  clock: Clock;
+  sleep: Sleep;
+  tmux: TmuxPort;
+  mailbox: MailboxPort;
+  /** Any other subprocess (git, bd sync), with a timeout. */
+  run: Runner;
+  log: Log;
+}
+
+export const systemClock: Clock = { now: () => Date.now() };
+
+export const abortableSleep: Sleep = (ms, signal) =>
+  new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    }
+    signal?.addEventListener("abort", done, { once: true });
+  });

@@ -1,0 +1,113 @@
+/**
+ * Atomic file writes (temp file in the same directory, fsync, rename) and schema-checked JSON reads.
+ * A reader never sees a half-written file, and a file someone else corrupted is reported, not fatal.
+ */
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import * as v from "valibot";
+
+export type ReadResult<T> =
+  | { kind: "missing" }
+  | { kind: "ok"; value: T }
+  | { kind: "corrupt"; reason: string };
+
+let tempCounter = 0;
+
+export function writeFileAtomic(path: string, content: string, mode = 0o644): void {
+  const dir = dirname(path);
+  mkdirSync(dir, { recursive: true, mode: 0o755 });
+  const tmp = join(dir, `.${basename(path)}.${process.pid}.${++tempCounter}.tmp`);
+  const fd = openSync(tmp, "w", mode);
+  try {
+    writeSync(fd, content);
+    fsyncSync(fd);
+  } catch (err) {
+    closeSync(fd);
+    safeUnlink(tmp);
+    throw err;
+  }
+  closeSync(fd);
+  try {
+    renameSync(tmp, path);
+  } catch (err) {
+    safeUnlink(tmp);
+    throw err;
+  }
+  // fsync the directory so the rename itself survives a crash.
+  try {
+    const dfd = openSync(dir, "r");
+    try {
+      fsyncSync(dfd);
+    } finally {
+      closeSync(dfd);
+    }
+  } catch {
+    // Some filesystems refuse fsync on a directory; the rename is still atomic.
+  }
+}
+
+export function writeJsonAtomic(path: string, value: unknown, indent: number | undefined = 2): void {
+  writeFileAtomic(path, JSON.stringify(value, null, indent));
+}
+
+export function readText(path: string): string | null {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw err;
+  }
+}
+
+/** Read and validate a JSON file. Missing → `missing`; unreadable, bad JSON or wrong shape → `corrupt`. */
+export function readJson<S extends v.GenericSchema>(path: string, schema: S): ReadResult<v.InferOutput<S>> {
+  let text: string | null;
+  try {
+    text = readText(path);
+  } catch (err) {
+    return { kind: "corrupt", reason: (err as Error).message };
+  }
+  if (text === null) return { kind: "missing" };
+  return parseJsonText(text, schema);
+}
+
+export function parseJsonText<S extends v.GenericSchema>(text: string, schema: S): ReadResult<v.InferOutput<S>> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    return { kind: "corrupt", reason: `invalid JSON: ${(err as Error).message}` };
+  }
+  const parsed = v.safeParse(schema, raw);
+  if (!parsed.success) return { kind: "corrupt", reason: describeIssues(parsed.issues) };
+  return { kind: "ok", value: parsed.output };
+}
+
+/** valibot issues as one short line: `field.path: message`. */
+export function describeIssues(issues: readonly v.BaseIssue<unknown>[]): string {
+  const first = issues[0];
+  if (!first) return "invalid";
+  const path = v.getDotPath(first);
+  return path ? `${path}: ${first.message}` : first.message;
+}
+
+/** Move a corrupt file aside as `<name>.corrupt-<stamp>` so a person can look at it later. */
+export function quarantine(path: string, nowMs: number): string | null {
+  const stamp = new Date(nowMs).toISOString().replace(/[:.]/g, "-");
+  const aside = `${path}.corrupt-${stamp}`;
+  try {
+    renameSync(path, aside);
+    return aside;
+  } catch {
+    return null;
+  }
+}
+
+export function safeUnlink(path: string): boolean {
+  try {
+    unlinkSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
