@@ -1,0 +1,76 @@
+/** The typed config the core reads: durations in milliseconds, carried in names that say so. */
+import { parseDuration } from "../duration.ts";
+import { loadLayers, parseSize, type Layered, type LoadInput } from "./load.ts";
+import type { SettingKey } from "./settings.ts";
+
+export type BackoffStrategy = "fixed" | "geometric" | "exponential";
+
+export interface BackoffConfig {
+  strategy: BackoffStrategy;
+  baseMs: number;
+  maxMs: number;
+  factor: number;
+}
+
+export interface Config {
+  /** A duration or a cron pattern, as given. */
+  heartbeat: string;
+  backoff: BackoffConfig;
+  slotMaxAgeMs: number;
+  freshness: { freshMs: number; veryStaleMs: number; futureSkewMs: number };
+  deacon: { session: string; command: string[] };
+  agent: { command: string[]; prime: string | null };
+  poke: { mayor: boolean; witnesses: boolean };
+  mailbox: { inbox: string[]; close: string[]; send: string[]; sync: string[] | null };
+  requests: { maxAttempts: number; maxAgeMs: number };
+  timeouts: { tmuxMs: number; mailboxMs: number; gitMs: number; stopMs: number };
+  log: { maxBytes: number; files: number };
+  tmux: { socket: string | null };
+}
+
+export function buildConfig(values: Record<SettingKey, unknown>): Config {
+  const ms = (k: SettingKey) => parseDuration(values[k] as string)!;
+  const str = (k: SettingKey) => values[k] as string;
+  const size = values["log.maxSize"];
+  return {
+    heartbeat: str("heartbeat"),
+    backoff: {
+      strategy: values["backoff.strategy"] as BackoffStrategy,
+      baseMs: ms("backoff.base"),
+      maxMs: ms("backoff.max"),
+      factor: values["backoff.factor"] as number,
+    },
+    slotMaxAgeMs: ms("slots.maxAge"),
+    freshness: { freshMs: ms("freshness.fresh"), veryStaleMs: ms("freshness.veryStale"), futureSkewMs: ms("freshness.futureSkew") },
+    deacon: { session: str("deacon.session"), command: values["deacon.command"] as string[] },
+    agent: { command: values["agent.command"] as string[], prime: values["agent.prime"] as string | null },
+    poke: { mayor: values["poke.mayor"] as boolean, witnesses: values["poke.witnesses"] as boolean },
+    mailbox: {
+      inbox: values["mailbox.inbox"] as string[],
+      close: values["mailbox.close"] as string[],
+      send: values["mailbox.send"] as string[],
+      sync: values["mailbox.sync"] as string[] | null,
+    },
+    requests: { maxAttempts: values["requests.maxAttempts"] as number, maxAgeMs: ms("requests.maxAge") },
+    timeouts: { tmuxMs: ms("timeouts.tmux"), mailboxMs: ms("timeouts.mailbox"), gitMs: ms("timeouts.git"), stopMs: ms("timeouts.stop") },
+    log: { maxBytes: typeof size === "number" ? size : parseSize(size as string)!, files: values["log.files"] as number },
+    tmux: { socket: values["tmux.socket"] as string | null },
+  };
+}
+
+export interface LoadedConfig {
+  config: Config;
+  layers: Layered;
+}
+
+export function loadConfig(input: LoadInput): LoadedConfig {
+  const layers = loadLayers(input);
+  return { config: buildConfig(layers.values), layers };
+}
+
+/** The defaults alone, for unit tests and tools that have no town. */
+export function defaultConfig(): Config {
+  return loadConfig({ configFile: "/nonexistent/gtd/config.json", env: {} }).config;
+}
+
+export type { Layered, LoadInput, Source } from "./load.ts";

@@ -1,0 +1,149 @@
+/**
+ * The effective config: defaults < daemon/config.json < GTD_* environment < flags.
+ * Every layer is checked value by value; an unknown key or a bad value names the key, the value and
+ * the expected form.
+ */
+import * as v from "valibot";
+import { parseDuration } from "../duration.ts";
+import { GtdError } from "../errors.ts";
+import { readText } from "../store.ts";
+import { envName, SETTING_KEYS, SETTINGS, type SettingKey, type SettingKind } from "./settings.ts";
+
+export type Source = "default" | "config.json" | `env ${string}` | `flag ${string}`;
+
+export interface Layered {
+  values: Record<SettingKey, unknown>;
+  sources: Record<SettingKey, Source>;
+}
+
+const SAFE_NAME = /^[A-Za-z0-9_.-]+$/;
+
+const argvSchema = v.pipe(v.array(v.string()), v.minLength(1), v.check((a) => a[0] !== "", "argv[0] must not be empty"));
+
+/** The valibot schema and the human form expected, for each kind of setting (file and flag values alike). */
+const KIND: Record<SettingKind, { schema: v.GenericSchema; form: string }> = {
+  schedule: { schema: v.pipe(v.string(), v.check((s) => isSchedule(s))), form: 'a duration ("30s", "5m") or a 5/6-field cron pattern' },
+  duration: { schema: v.pipe(v.string(), v.check((s) => parseDuration(s) !== null)), form: 'a duration such as "250ms", "30s", "5m", "1h"' },
+  size: { schema: v.union([v.pipe(v.number(), v.integer(), v.minValue(1)), v.pipe(v.string(), v.check((s) => parseSize(s) !== null))]), form: 'a size such as "10MB", "512KB" or a byte count' },
+  int: { schema: v.pipe(v.number(), v.integer(), v.minValue(1)), form: "a whole number ≥ 1" },
+  factor: { schema: v.pipe(v.number(), v.minValue(1)), form: "a number ≥ 1" },
+  bool: { schema: v.boolean(), form: "true or false" },
+  argv: { schema: argvSchema, form: 'a non-empty array of strings, e.g. ["bd", "close", "{id}"]' },
+  optionalArgv: { schema: v.nullable(argvSchema), form: "an array of strings, or null for none" },
+  string: { schema: v.pipe(v.string(), v.regex(SAFE_NAME)), form: "a name of letters, digits, '.', '_' or '-'" },
+  optionalString: { schema: v.nullable(v.pipe(v.string(), v.minLength(1))), form: "a non-empty string, or null for none" },
+  strategy: { schema: v.picklist(["fixed", "geometric", "exponential"]), form: '"fixed", "geometric" or "exponential"' },
+};
+
+export function isSchedule(spec: string): boolean {
+  if (parseDuration(spec) !== null) return (parseDuration(spec) ?? 0) > 0;
+  const fields = spec.trim().split(/\s+/);
+  if (fields.length !== 5 && fields.length !== 6) return false;
+  return cronIsValid(spec);
+}
+
+let cronCheck: ((pattern: string) => boolean) | null = null;
+/** Set by the edge that has croner loaded; without it a cron pattern is checked by shape only. */
+export function setCronValidator(check: (pattern: string) => boolean): void {
+  cronCheck = check;
+}
+function cronIsValid(pattern: string): boolean {
+  return cronCheck ? cronCheck(pattern) : /^[\d*/,\-?LW#A-Za-z]+(\s+[\d*/,\-?LW#A-Za-z]+){4,5}$/.test(pattern.trim());
+}
+
+export function parseSize(text: string): number | null {
+  const m = /^(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|KiB|MiB|GiB)?$/i.exec(text.trim());
+  if (!m) return null;
+  const mult: Record<string, number> = { b: 1, kb: 1e3, mb: 1e6, gb: 1e9, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 };
+  const n = Math.round(Number(m[1]) * mult[(m[2] ?? "b").toLowerCase()]!);
+  return n >= 1 ? n : null;
+}
+
+function checkValue(key: SettingKey, raw: unknown, where: string): unknown {
+  const kind = KIND[SETTINGS[key].kind];
+  const res = v.safeParse(kind.schema, raw);
+  if (!res.success) {
+    throw new GtdError("CONFIG", `${where}: ${key} = ${JSON.stringify(raw)} is not valid`, `expected ${kind.form}`);
+  }
+  return res.output;
+}
+
+/** Flatten config.json into dotted keys, refusing any key gtd does not know. */
+function flattenFile(obj: unknown, file: string): Map<SettingKey, unknown> {
+  const out = new Map<SettingKey, unknown>();
+  if (typeof obj !== "object" || obj === null || Array.isArray(obj)) {
+    throw new GtdError("CONFIG", `${file}: expected a JSON object`, "see `gtd config` for the keys");
+  }
+  const walk = (node: Record<string, unknown>, prefix: string) => {
+    for (const [k, val] of Object.entries(node)) {
+      const key = prefix ? `${prefix}.${k}` : k;
+      if ((SETTINGS as Record<string, unknown>)[key]) out.set(key as SettingKey, val);
+      else if (SETTING_KEYS.some((s) => s.startsWith(`${key}.`)) && typeof val === "object" && val && !Array.isArray(val)) {
+        walk(val as Record<string, unknown>, key);
+      } else {
+        throw new GtdError("CONFIG", `${file}: unknown key "${key}"`, `known keys: ${SETTING_KEYS.join(", ")}`);
+      }
+    }
+  };
+  walk(obj as Record<string, unknown>, "");
+  return out;
+}
+
+/** Env values are text: JSON where the kind is structured, plain text otherwise. */
+function envValue(key: SettingKey, text: string, name: string): unknown {
+  const kind = SETTINGS[key].kind;
+  if (kind === "int" || kind === "factor") return /^-?\d+(\.\d+)?$/.test(text) ? Number(text) : text;
+  if (kind === "bool") return text === "true" || text === "1" ? true : text === "false" || text === "0" ? false : text;
+  if (kind === "argv" || kind === "optionalArgv") {
+    try {
+      return JSON.parse(text);
+    } catch {
+      throw new GtdError("CONFIG", `${name}: ${JSON.stringify(text)} is not valid`, `expected ${KIND[kind].form} as JSON`);
+    }
+  }
+  if (kind === "optionalString" && (text === "" || text === "null")) return null;
+  if (kind === "size" && /^\d+$/.test(text)) return Number(text);
+  return text;
+}
+
+export interface LoadInput {
+  configFile: string;
+  env: Record<string, string | undefined>;
+  flags?: Partial<Record<SettingKey, string>>;
+}
+
+export function loadLayers(input: LoadInput): Layered {
+  const values = {} as Record<SettingKey, unknown>;
+  const sources = {} as Record<SettingKey, Source>;
+  for (const key of SETTING_KEYS) {
+    values[key] = SETTINGS[key].default;
+    sources[key] = "default";
+  }
+  const text = readText(input.configFile);
+  if (text !== null) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (err) {
+      throw new GtdError("CONFIG", `${input.configFile}: invalid JSON (${(err as Error).message})`, "fix the file or remove it to use the defaults");
+    }
+    for (const [key, raw] of flattenFile(parsed, input.configFile)) {
+      values[key] = checkValue(key, raw, input.configFile);
+      sources[key] = "config.json";
+    }
+  }
+  const byEnv = new Map(SETTING_KEYS.map((k) => [envName(k), k] as const));
+  for (const [name, text] of Object.entries(input.env)) {
+    if (!name.startsWith("GTD_") || text === undefined) continue;
+    const key = byEnv.get(name);
+    if (!key) throw new GtdError("CONFIG", `unknown environment variable ${name}`, `known: ${[...byEnv.keys()].join(", ")}`);
+    values[key] = checkValue(key, envValue(key, text, name), `environment ${name}`);
+    sources[key] = `env ${name}`;
+  }
+  for (const [key, text] of Object.entries(input.flags ?? {}) as Array<[SettingKey, string | undefined]>) {
+    if (text === undefined) continue;
+    values[key] = checkValue(key, envValue(key, text, `--${key}`), `flag --${key}`);
+    sources[key] = `flag --${key}`;
+  }
+  return { values, sources };
+}

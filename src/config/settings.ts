@@ -1,0 +1,64 @@
+/**
+ * Every setting gtd has, with its default and the reason for it: the one defaults object.
+ * Keys are dotted paths as written in daemon/config.json; each maps to a `GTD_*` environment variable.
+ */
+
+export type SettingKind =
+  | "schedule" // a duration or a 5/6-field cron pattern
+  | "duration" // "250ms", "30s", "5m", "1h"
+  | "size" // "10MB", "512KB", or a byte count
+  | "int"
+  | "factor" // a number > 1
+  | "bool"
+  | "argv" // a non-empty array of strings (from env: a JSON array)
+  | "optionalArgv" // argv, or null for "none"
+  | "string" // a non-empty string
+  | "optionalString" // a string, or null for "none"
+  | "strategy";
+
+export interface Setting {
+  kind: SettingKind;
+  default: unknown;
+  /** Why the default is what it is; printed by `gtd config`. */
+  why: string;
+}
+
+export const SETTINGS = {
+  heartbeat: { kind: "schedule", default: "5m", why: "the original's heartbeat interval" },
+  "backoff.strategy": { kind: "strategy", default: "geometric", why: "the original grows the poke interval ×factor per unanswered poke" },
+  "backoff.base": { kind: "duration", default: "5m", why: "first poke interval; equal to the heartbeat, as in the original" },
+  "backoff.max": { kind: "duration", default: "30m", why: "a silent agent is still poked twice an hour" },
+  "backoff.factor": { kind: "factor", default: 1.5, why: "the original's geometric factor: 5m, 7m30s, 11m15s, ..." },
+  "slots.maxAge": { kind: "duration", default: "5m", why: "a poke counts as pending for one heartbeat" },
+  "freshness.fresh": { kind: "duration", default: "2m", why: "the Deacon writes its heartbeat every round; under 2m it is working" },
+  "freshness.veryStale": { kind: "duration", default: "5m", why: "a whole heartbeat without a round means the Deacon is stuck" },
+  "freshness.futureSkew": { kind: "duration", default: "1m", why: "clock skew tolerated before a future timestamp counts as very stale" },
+  "deacon.session": { kind: "string", default: "gt-deacon", why: "the original's Deacon session name" },
+  "deacon.command": { kind: "argv", default: ["claude", "--dangerously-skip-permissions"], why: "the original's agent command" },
+  "agent.command": { kind: "argv", default: ["claude", "--dangerously-skip-permissions"], why: "what a cycled or restarted agent runs, as in the original" },
+  "agent.prime": { kind: "optionalString", default: null, why: "the original typed `gt prime` into the agent as a prompt (a defect); none unless asked" },
+  "poke.mayor": { kind: "bool", default: false, why: "the original has the mayor poke but never calls it" },
+  "poke.witnesses": { kind: "bool", default: false, why: "the original has the witness pokes but never calls them" },
+  "mailbox.inbox": { kind: "argv", default: ["bd", "mail", "inbox", "--identity", "deacon/", "--json"], why: "the original's inbox command" },
+  "mailbox.close": { kind: "argv", default: ["bd", "close", "{id}"], why: "the original's close command; {id} is the message id" },
+  "mailbox.send": { kind: "argv", default: ["bd", "mail", "send", "{to}", "-s", "{subject}", "-m", "{body}"], why: "what handoffs send with; {to} {subject} {body} are filled in as whole arguments" },
+  "mailbox.sync": { kind: "optionalArgv", default: ["bd", "sync"], why: "the original's pre-sync step after git" },
+  "requests.maxAttempts": { kind: "int", default: 3, why: "a request that fails three times will not succeed on the fourth; it is closed" },
+  "requests.maxAge": { kind: "duration", default: "6h", why: "an older request is stale (upstream's fix for crews killed by days-old mail)" },
+  "timeouts.tmux": { kind: "duration", default: "5s", why: "a tmux call answers in milliseconds; 5s means the server is wedged" },
+  "timeouts.mailbox": { kind: "duration", default: "30s", why: "bd may sync over the network; a hung bd must not freeze the heartbeat" },
+  "timeouts.git": { kind: "duration", default: "2m", why: "a fetch of a large repository over a slow link" },
+  "timeouts.stop": { kind: "duration", default: "10s", why: "long enough for a lifecycle action to finish; then `gtd stop` sends SIGKILL" },
+  "log.maxSize": { kind: "size", default: "10MB", why: "weeks of heartbeats in one file" },
+  "log.files": { kind: "int", default: 3, why: "the current log plus two rotated ones" },
+  "tmux.socket": { kind: "optionalString", default: null, why: "the default tmux server, as the original (TMUX_TMPDIR respected)" },
+} as const satisfies Record<string, Setting>;
+
+export type SettingKey = keyof typeof SETTINGS;
+
+export const SETTING_KEYS = Object.keys(SETTINGS) as SettingKey[];
+
+/** `backoff.maxAttempts` → `GTD_BACKOFF_MAX_ATTEMPTS`. */
+export function envName(key: string): string {
+  return `GTD_${key.replace(/\./g, "_").replace(/([a-z])([A-Z])/g, "$1_$2").toUpperCase()}`;
+}
