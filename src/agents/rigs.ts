@@ -14,8 +14,15 @@ export interface RigDiscovery {
   warning?: string;
 }
 
-/** A rig name becomes part of a path and a tmux session name: letters, digits, `_`, `-` only. */
-const RIG_NAME = /^[A-Za-z0-9_-]+$/;
+/**
+ * A rig name becomes part of a path, an identity and a tmux session name: letters, digits, `_`, `-`,
+ * not starting with `-` (it would read as a flag) and at most 64 characters, the identity rules.
+ */
+const RIG_NAME_RE = /^[A-Za-z0-9_][A-Za-z0-9_-]{0,63}$/;
+
+export function isValidRigName(name: string): boolean {
+  return RIG_NAME_RE.test(name);
+}
 
 /** Never rigs in the scan (as the original); dot-dirs are skipped as well. */
 const NOT_RIGS = new Set(["mayor", "daemon", ".git"]);
@@ -62,7 +69,7 @@ function joinWarnings(...ws: Array<string | undefined>): string | undefined {
 
 function invalidNote(names: string[], where: string): string | undefined {
   if (!names.length) return undefined;
-  return `ignored invalid rig name${names.length > 1 ? "s" : ""} in ${where}: ${names.map((n) => JSON.stringify(n)).join(", ")} (letters, digits, _ and - only)`;
+  return `ignored invalid rig name${names.length > 1 ? "s" : ""} in ${where}: ${names.map((n) => JSON.stringify(n)).join(", ")} (letters, digits, _ and -, not starting with -)`;
 }
 
 /** Never throws: every failure becomes a warning and, where it makes sense, the fallback scan. */
@@ -77,7 +84,7 @@ export function discoverRigs(townRoot: string): RigDiscovery {
       const invalid: string[] = [];
       const rigs: string[] = [];
       for (const name of Object.keys(r.value.rigs ?? {})) {
-        if (!RIG_NAME.test(name)) invalid.push(name);
+        if (!isValidRigName(name)) invalid.push(name);
         // A rig listed but not (yet) on disk is skipped silently, as the original does.
         else if (isDir(join(townRoot, name))) rigs.push(name);
       }
@@ -111,7 +118,7 @@ function scanRigs(townRoot: string): { rigs: string[]; warning?: string } {
     const dir = join(townRoot, name);
     if (!isDir(dir)) continue;
     if (!exists(join(dir, ".beads")) && !exists(join(dir, "config.json"))) continue;
-    if (RIG_NAME.test(name)) rigs.push(name);
+    if (isValidRigName(name)) rigs.push(name);
     else invalid.push(name);
   }
   const warning = invalidNote(invalid, townRoot);

@@ -47,7 +47,8 @@ describe("rigs.json", () => {
     dir("x");
     dir("ok_rig-2");
     dir("my.rig");
-    rigsJson({ version: 1, rigs: { "../x": {}, "ok_rig-2": {}, "my.rig": {}, "": {}, "a/b": {} } });
+    dir("-x");
+    rigsJson({ version: 1, rigs: { "../x": {}, "ok_rig-2": {}, "my.rig": {}, "": {}, "a/b": {}, "-x": {}, ["r".repeat(65)]: {} } });
     const r = discoverRigs(town);
     expect(r.rigs).toEqual(["ok_rig-2"]);
     expect(r.source).toBe("rigs.json");
