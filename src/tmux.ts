@@ -1,0 +1,215 @@
+/**
+ * Every tmux call gtd makes. Facts about tmux 3.3a this file relies on (each checked against a real server):
+ * - `-t name` falls back to prefix matching (`gt-deacon` finds `gt-deacon-old`), so every target is exact:
+ *   `=name` for session targets (has-session, kill-session) and `=name:` for pane targets (send-keys,
+ *   set-option). set-option's -t is a *pane* target: `-t =name` is looked up as a pane and fails with
+ *   "no such session: =name" even when the session exists, while `-t name` prefix-matches.
+ * - tmux splits a command-line sequence at every argument that *ends* with `;` (not only a lone ";"), and
+ *   turns a trailing `\;` into `;`. Every data argument therefore goes through `arg()`.
+ * - `new-session -s` and `-c` are format-expanded: `#{...}` is substituted and `#(cmd)` runs a shell
+ *   command. `#` is doubled in both. Targets, `-e`, the pane argv, set-option values and send-keys text
+ *   are not expanded.
+ * - `new-session` accepts `--` before the pane's argv. With two or more argv elements tmux execvp()s them
+ *   directly; with exactly one it hands the string to `$SHELL -c`, so `paneArgv()` wraps a single element.
+ * - A failing command ends the sequence: after "duplicate session" the chained set-options do not run.
+ * - tmux rewrites some session names (see REWRITTEN); they never contain a raw tab or newline.
+ */
+import { stat } from "node:fs/promises";
+import { resolve } from "node:path";
+import { GtdError } from "./errors.ts";
+import type { NewSessionSpec, SessionInfo, TmuxPort } from "./ports.ts";
+import { describeFailure, runCommand, type RunResult, type Runner } from "./proc.ts";
+
+export type TmuxErrorKind = "no-server" | "no-session" | "duplicate" | "other";
+
+export class TmuxError extends GtdError {
+  readonly kind: TmuxErrorKind;
+  constructor(kind: TmuxErrorKind, message: string, hint?: string) {
+    super("TMUX", message, hint);
+    this.name = "TmuxError";
+    this.kind = kind;
+  }
+}
+
+/**
+ * The original's mapping (reference §6), plus what it missed: "can't find pane/window" (a name with `.`
+ * or `:`), "no such session" (set-option's pane target), and "no current target", which tmux reports for
+ * any target while the server has no session at all (every call here names a target).
+ */
+export function classifyTmuxStderr(stderr: string): TmuxErrorKind {
+  if (/no server running|error connecting to/.test(stderr)) return "no-server";
+  if (stderr.includes("duplicate session")) return "duplicate";
+  if (/session not found|can't find (session|pane|window)|no such session|no current target/.test(stderr)) {
+    return "no-session";
+  }
+  return "other";
+}
+
+export interface TmuxOptions {
+  /** `-L socket`; null = the default server (TMUX_TMPDIR and $TMUX decide, as in the original). */
+  socket: string | null;
+  timeoutMs: number;
+  run?: Runner;
+  /**
+   * Merged over process.env for every tmux client call (RunOptions.env). Tests use it to point at a
+   * private server (TMUX_TMPDIR, TMUX unset) without mutating the test process's own environment.
+   */
+  env?: Record<string, string | undefined>;
+  /**
+   * Pause between typing the text and pressing Enter. Claude Code treats an Enter that arrives in the
+   * same input burst as the text as part of a paste (a newline, not a submit); the original waits 100 ms.
+   * With 0 the text and Enter go in one tmux call.
+   */
+  enterDelayMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/**
+ * C0/C1 control characters (newline included) in typed text become spaces: `send-keys -l` would send a
+ * newline as a key press and submit half a message early, and ESC or ^C would act as commands.
+ */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
+
+/** One tmux argument carrying data: a trailing `;` would end the command, so it is sent as `\;`. */
+function arg(s: string): string {
+  return s.endsWith(";") ? `${s.slice(0, -1)}\\;` : s;
+}
+
+/** For the format-expanded flags (-s, -c): `##` is a literal `#`, so `#{..}` and `#(..)` stay text. */
+function literalFormat(s: string): string {
+  return s.replaceAll("#", "##");
+}
+
+/** A single argv element would be run by `$SHELL -c`; `exec "$@"` runs it as one word with no parsing. */
+function paneArgv(argv: string[]): string[] {
+  if (argv.length === 1) return ["sh", "-c", 'exec "$@"', "sh", argv[0] as string];
+  return argv;
+}
+
+/** Joins commands into one tmux invocation, ";" as its own element, every data argument escaped. */
+function sequence(commands: string[][]): string[] {
+  return commands.flatMap((cmd, i) => [...(i > 0 ? [";"] : []), ...cmd.map(arg)]);
+}
+
+const LINE = /^([^\t]*)\t([01])\t(.*)$/;
+
+/** `list-panes -a` output → first pane per session. A line that is not a record continues the previous command. */
+export function parseSessions(stdout: string): Map<string, SessionInfo> {
+  const out = new Map<string, SessionInfo>();
+  let last: SessionInfo | undefined;
+  for (const line of stdout.split("\n")) {
+    const m = LINE.exec(line);
+    if (!m) {
+      if (last && line !== "") last.paneCommand += `\n${line}`;
+      continue;
+    }
+    const [, name = "", dead, command = ""] = m;
+    if (out.has(name)) {
+      last = undefined;
+      continue;
+    }
+    last = { name, paneDead: dead === "1", paneCommand: command };
+    out.set(name, last);
+  }
+  return out;
+}
+
+export function createTmux(opts: TmuxOptions): TmuxPort {
+  const run = opts.run ?? runCommand;
+  const enterDelayMs = opts.enterDelayMs ?? 100;
+  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const prefix = ["tmux", ...(opts.socket ? ["-L", opts.socket] : [])];
+
+  async function tmux(args: string[]): Promise<RunResult> {
+    return run([...prefix, ...args], { timeoutMs: opts.timeoutMs, ...(opts.env ? { env: opts.env } : {}) });
+  }
+
+  function failure(sub: string, r: RunResult): TmuxError {
+    if (r.timedOut) {
+      return new TmuxError("other", `tmux ${sub}: timed out after ${opts.timeoutMs}ms`, "the tmux server may be hung");
+    }
+    if (r.notFound) return new TmuxError("other", `tmux ${sub}: ${describeFailure(r, opts.timeoutMs)}`, "is tmux installed?");
+    const first = r.stderr.split("\n")[0] ?? "";
+    return new TmuxError(classifyTmuxStderr(r.stderr), `tmux ${sub}: ${first || describeFailure(r, opts.timeoutMs)}`);
+  }
+
+  /** Runs and throws on failure; `tolerate` lists the kinds that mean "nothing to do" (returns false). */
+  async function call(sub: string, args: string[], tolerate: TmuxErrorKind[] = []): Promise<boolean> {
+    const r = await tmux(args);
+    if (r.code === 0) return true;
+    const err = failure(sub, r);
+    if (tolerate.includes(err.kind)) return false;
+    throw err;
+  }
+
+  /** Types `text` (controls flattened), optionally after C-u, then Enter after the debounce pause. */
+  async function type(sub: string, name: string, text: string, clear: boolean): Promise<void> {
+    const target = `=${name}:`;
+    const clean = text.replace(CONTROL, " ");
+    const commands = [
+      ...(clear ? [["send-keys", "-t", target, "C-u"]] : []),
+      ["send-keys", "-t", target, "-l", "--", clean],
+    ];
+    const enter = ["send-keys", "-t", target, "Enter"];
+    if (enterDelayMs <= 0) {
+      await call(sub, sequence([...commands, enter]));
+      return;
+    }
+    await call(sub, sequence(commands));
+    await sleep(enterDelayMs);
+    await call(sub, sequence([enter]));
+  }
+
+  return {
+    async sessions() {
+      const format = "#{session_name}\t#{pane_dead}\t#{pane_current_command}";
+      const r = await tmux(["list-panes", "-a", "-F", format]);
+      if (r.code === 0) return parseSessions(r.stdout);
+      const err = failure("list-panes", r);
+      // A server with no session at all answers `list-panes -a` with "no current target".
+      if (err.kind === "no-server" || err.kind === "no-session") return new Map();
+      throw err;
+    },
+
+    async hasSession(name) {
+      return call("has-session", sequence([["has-session", "-t", `=${name}`]]), ["no-server", "no-session"]);
+    },
+
+    async newSession(spec: NewSessionSpec) {
+      checkName(spec.name);
+      const cwd = resolve(spec.cwd);
+      // tmux silently starts in another directory when -c does not exist: refuse before calling it.
+      const isDir = await stat(cwd).then((s) => s.isDirectory(), () => false);
+      if (!isDir) {
+        throw new GtdError("TMUX", `cannot start session ${spec.name}: directory ${cwd} does not exist`, "create it or fix the configured path");
+      }
+      const envFlags = Object.entries(spec.env).flatMap(([k, v]) => {
+        if (k === "" || k.includes("=") || k.includes("\0")) {
+          throw new GtdError("TMUX", `cannot start session ${spec.name}: invalid environment variable name ${JSON.stringify(k)}`);
+        }
+        return ["-e", `${k}=${v}`];
+      });
+      const create = ["new-session", "-d", "-s", literalFormat(spec.name), "-c", literalFormat(cwd), ...envFlags];
+      create.push("--", ...paneArgv(spec.argv));
+      const options = (spec.options ?? []).map(([k, v]) => ["set-option", "-t", `=${spec.name}:`, "--", k, v]);
+      await call("new-session", sequence([create, ...options]));
+    },
+
+    async killSession(name) {
+      await call("kill-session", sequence([["kill-session", "-t", `=${name}`]]), ["no-server", "no-session"]);
+    },
+
+    poke: (name, text) => type("send-keys", name, text, true),
+    sendLine: (name, text) => type("send-keys", name, text, false),
+  };
+}
+
+/** What tmux 3.3a changes in a new session's name: `.` `:` → `_`; `\`, `$a` `$_` `${`, controls escaped. */
+const REWRITTEN = /[.:\\\u0000-\u001f\u007f-\u009f]|\$[A-Za-z_{]/;
+
+/** A session created under a name tmux rewrites could never be found again by that exact name: refuse it. */
+function checkName(name: string): void {
+  if (name === "" || REWRITTEN.test(name)) {
+    throw new TmuxError("other", `invalid tmux session name ${JSON.stringify(name)}`, "tmux would rename it; use letters, digits, - and _");
+  }
+}
