@@ -1,0 +1,58 @@
+/**
+ * Is the town's daemon running, and which PID is it? Running means the lock is held. A PID file with
+ * no lock behind it is stale, whatever process now has that PID: it is never signalled or counted.
+ */
+import { readFileSync } from "node:fs";
+import type { TownPaths } from "../town.ts";
+import { lockHolder } from "./lock.ts";
+
+export interface DaemonProbe {
+  running: boolean;
+  /** The lock holder's PID (-1 when it holds the lock but its PID cannot be read yet). */
+  pid: number | null;
+  /** What daemon.pid says, trimmed (the original refused `123\n`). */
+  pidFile: { raw: string | null; pid: number | null };
+  /** A PID file exists but no daemon holds the lock (crash, kill -9, or a reused PID). */
+  stalePidFile: boolean;
+}
+
+export function readPidFile(path: string): { raw: string | null; pid: number | null } {
+  let raw: string;
+  try {
+    raw = readFileSync(path, "utf8");
+  } catch {
+    return { raw: null, pid: null };
+  }
+  const first = raw.trim().split(/\s+/)[0] ?? "";
+  const pid = /^\d+$/.test(first) ? Number(first) : null;
+  return { raw, pid: pid && pid > 0 ? pid : null };
+}
+
+export function probeDaemon(paths: TownPaths): DaemonProbe {
+  const holder = lockHolder(paths.lockFile);
+  const pidFile = readPidFile(paths.pidFile);
+  if (holder === null) return { running: false, pid: null, pidFile, stalePidFile: pidFile.raw !== null };
+  return { running: true, pid: holder === -1 ? pidFile.pid ?? -1 : holder, pidFile, stalePidFile: false };
+}
+
+/** Linux process state letter from /proc/<pid>/stat ("Z" for a zombie); null when unknown. */
+export function processState(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[0] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** Gone or a zombie: for waiting on a process we signalled. */
+export function processGone(pid: number): boolean {
+  const st = processState(pid);
+  if (st !== null) return st === "Z" || st === "X";
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "ESRCH";
+  }
+}
