@@ -26,17 +26,26 @@ export type Runner = (argv: string[], opts: RunOptions) => Promise<RunResult>;
 export const runCommand: Runner = async (argv, opts) => {
   const { $ } = await import("zx");
   const started = Date.now();
-  const out = await $({
+  if (opts.signal?.aborted) return { code: null, stdout: "", stderr: "aborted", timedOut: false, notFound: false };
+  const proc = $({
     cwd: opts.cwd,
     timeout: opts.timeoutMs,
     timeoutSignal: "SIGKILL",
-    signal: opts.signal,
     env: opts.env ? { ...process.env, ...opts.env } : process.env,
     input: opts.input,
     nothrow: true,
     quiet: true,
     verbose: false,
   })`${argv}`;
+  // zx's abort signal kills only bash; kill() takes the whole tree, as the timeout does.
+  const onAbort = () => void proc.kill("SIGKILL").catch(() => {});
+  opts.signal?.addEventListener("abort", onAbort, { once: true });
+  let out: Awaited<typeof proc>;
+  try {
+    out = await proc;
+  } finally {
+    opts.signal?.removeEventListener("abort", onAbort);
+  }
   const code = out.exitCode;
   const timedOut = code === null && Date.now() - started >= opts.timeoutMs - 5;
   return {
