@@ -53,3 +53,29 @@ export function decide(ctx: TickContext, step: StepName, action: string, message
   ctx.decisions.push(data ? { step, action, message, data } : { step, action, message });
   ctx.ports.log(message);
 }
+
+export interface NewTickContext {
+  ports: Ports;
+  config: Config;
+  paths: TownPaths;
+  state: DaemonState;
+  dryRun?: boolean;
+  signal?: AbortSignal;
+  memory?: Memory;
+}
+
+/** A fresh context for one pass; the clock is read once so every step agrees on "now". */
+export function newTickContext(a: NewTickContext): TickContext {
+  return {
+    ports: a.ports,
+    config: a.config,
+    paths: a.paths,
+    state: a.state,
+    nowMs: a.ports.clock.now(),
+    dryRun: a.dryRun ?? false,
+    signal: a.signal ?? new AbortController().signal,
+    memory: a.memory ?? new Memory(),
+    sessions: null,
+    decisions: [],
+  };
+}
