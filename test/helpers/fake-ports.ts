@@ -1,0 +1,219 @@
+/**
+ * A reusable fake Ports for unit tests of the tick steps: a clock the test moves, a tmux that keeps its
+ * sessions in a map and records every call, a mailbox with a settable inbox, a no-op sleep, a runner that
+ * records argv, and a log collector. Nothing here starts a process or touches tmux.
+ */
+import { defaultConfig, type Config } from "../../src/config/index.ts";
+import type { InboxResult, MailMessage, MailboxPort, NewSessionSpec, Ports, SessionInfo, TmuxPort } from "../../src/ports.ts";
+import type { RunOptions, RunResult, Runner } from "../../src/proc.ts";
+import { emptyState, type DaemonState } from "../../src/state.ts";
+import { newTickContext, type Memory, type TickContext } from "../../src/tick/context.ts";
+import { TmuxError } from "../../src/tmux.ts";
+import { townPaths } from "../../src/town.ts";
+
+export interface FakeClock {
+  now(): number;
+  set(ms: number): void;
+  advance(ms: number): void;
+}
+
+export function fakeClock(startMs = Date.UTC(2025, 11, 20, 10, 0, 0)): FakeClock {
+  let t = startMs;
+  return {
+    now: () => t,
+    set: (ms) => {
+      t = ms;
+    },
+    advance: (ms) => {
+      t += ms;
+    },
+  };
+}
+
+export interface FakeSession {
+  info: SessionInfo;
+  /** How it was created; null for sessions a test added by hand. */
+  spec: NewSessionSpec | null;
+  /** Text typed into it, one entry per poke/sendLine. */
+  typed: string[];
+}
+
+type TmuxMethod = keyof TmuxPort;
+
+export interface FakeTmux extends TmuxPort {
+  readonly map: Map<string, FakeSession>;
+  /** One line per call: `newSession gt-deacon`, `poke gt-deacon HEARTBEAT: ...`, `killSession x`, ... */
+  readonly calls: string[];
+  /** While set, the method throws this error (after recording the call). */
+  readonly fail: Partial<Record<TmuxMethod, Error>>;
+  /** Add a session as if someone else created it. */
+  add(name: string, info?: Partial<SessionInfo>): FakeSession;
+  /** Calls that change something (everything but sessions/hasSession). */
+  writes(): string[];
+}
+
+export function fakeTmux(): FakeTmux {
+  const map = new Map<string, FakeSession>();
+  const calls: string[] = [];
+  const fail: Partial<Record<TmuxMethod, Error>> = {};
+
+  function check(method: TmuxMethod, line: string): void {
+    calls.push(line);
+    const err = fail[method];
+    if (err) throw err;
+  }
+  function add(name: string, info: Partial<SessionInfo> = {}): FakeSession {
+    const s: FakeSession = { info: { name, paneDead: false, paneCommand: "bash", ...info }, spec: null, typed: [] };
+    map.set(name, s);
+    return s;
+  }
+  function typeInto(method: "poke" | "sendLine", name: string, text: string): void {
+    check(method, `${method} ${name} ${text}`);
+    const s = map.get(name);
+    if (!s) throw new TmuxError("no-session", `tmux send-keys: can't find session: ${name}`);
+    s.typed.push(text);
+  }
+
+  return {
+    map,
+    calls,
+    fail,
+    add,
+    writes: () => calls.filter((c) => !c.startsWith("sessions") && !c.startsWith("hasSession")),
+    async sessions() {
+      check("sessions", "sessions");
+      return new Map([...map].map(([name, s]) => [name, { ...s.info }]));
+    },
+    async hasSession(name) {
+      check("hasSession", `hasSession ${name}`);
+      return map.has(name);
+    },
+    async newSession(spec) {
+      check("newSession", `newSession ${spec.name}`);
+      if (map.has(spec.name)) throw new TmuxError("duplicate", `tmux new-session: duplicate session: ${spec.name}`);
+      const s = add(spec.name, { paneCommand: spec.argv[0] ?? "" });
+      s.spec = structuredClone(spec);
+    },
+    async killSession(name) {
+      check("killSession", `killSession ${name}`);
+      map.delete(name);
+    },
+    async poke(name, text) {
+      typeInto("poke", name, text);
+    },
+    async sendLine(name, text) {
+      typeInto("sendLine", name, text);
+    },
+  };
+}
+
+export interface FakeMailbox extends MailboxPort {
+  messages: MailMessage[];
+  skipped: string[];
+  /** While set, inbox() throws it. */
+  inboxError: Error | null;
+  readonly closed: string[];
+  readonly sent: Array<{ to: string; subject: string; body: string }>;
+}
+
+/** An inbox that returns `messages` (none by default); close and send are recorded. */
+export function fakeMailbox(messages: MailMessage[] = []): FakeMailbox {
+  const box: FakeMailbox = {
+    messages,
+    skipped: [],
+    inboxError: null,
+    closed: [],
+    sent: [],
+    async inbox(): Promise<InboxResult> {
+      if (box.inboxError) throw box.inboxError;
+      return { messages: [...box.messages], skipped: [...box.skipped] };
+    },
+    async close(id) {
+      box.closed.push(id);
+      box.messages = box.messages.filter((m) => m.id !== id);
+    },
+    async send(to, subject, body) {
+      box.sent.push({ to, subject, body });
+    },
+  };
+  return box;
+}
+
+export interface FakeRunner extends Runner {
+  readonly calls: Array<{ argv: string[]; opts: RunOptions }>;
+}
+
+/** Records argv and answers every command with `answer` (exit 0, no output by default). */
+export function fakeRunner(answer: (argv: string[]) => Partial<RunResult> = () => ({})): FakeRunner {
+  const calls: Array<{ argv: string[]; opts: RunOptions }> = [];
+  const run = (async (argv: string[], opts: RunOptions) => {
+    calls.push({ argv, opts });
+    return { code: 0, stdout: "", stderr: "", timedOut: false, notFound: false, ...answer(argv) };
+  }) as FakeRunner;
+  Object.defineProperty(run, "calls", { value: calls });
+  return run;
+}
+
+export interface FakePorts {
+  ports: Ports;
+  clock: FakeClock;
+  tmux: FakeTmux;
+  mailbox: FakeMailbox;
+  run: FakeRunner;
+  /** Every log line, in order. */
+  logs: string[];
+  /** How long each sleep asked for (sleeps return at once). */
+  sleeps: number[];
+}
+
+export function fakePorts(opts: { startMs?: number; tmux?: FakeTmux; mailbox?: FakeMailbox } = {}): FakePorts {
+  const clock = fakeClock(opts.startMs);
+  const tmux = opts.tmux ?? fakeTmux();
+  const mailbox = opts.mailbox ?? fakeMailbox();
+  const run = fakeRunner();
+  const logs: string[] = [];
+  const sleeps: number[] = [];
+  const ports: Ports = {
+    clock,
+    sleep: async (ms) => {
+      sleeps.push(ms);
+    },
+    tmux,
+    mailbox,
+    run,
+    log: (m) => {
+      logs.push(m);
+    },
+  };
+  return { ports, clock, tmux, mailbox, run, logs, sleeps };
+}
+
+export interface FakeTickOptions {
+  town: string;
+  config?: Config;
+  state?: DaemonState;
+  dryRun?: boolean;
+  signal?: AbortSignal;
+  memory?: Memory;
+  /** Sessions as observeSessions would have seen them; default: the fake tmux's current map. */
+  sessions?: Map<string, SessionInfo> | null;
+}
+
+/**
+ * A tick context over fake ports, with ctx.sessions already observed (as the pipeline does before
+ * ensureDeacon), so a step can be run on its own.
+ */
+export async function fakeTick(f: FakePorts, o: FakeTickOptions): Promise<TickContext> {
+  const ctx = newTickContext({
+    ports: f.ports,
+    config: o.config ?? defaultConfig(),
+    paths: townPaths(o.town),
+    state: o.state ?? emptyState(),
+    ...(o.dryRun !== undefined ? { dryRun: o.dryRun } : {}),
+    ...(o.signal ? { signal: o.signal } : {}),
+    ...(o.memory ? { memory: o.memory } : {}),
+  });
+  ctx.sessions = o.sessions !== undefined ? o.sessions : await f.tmux.sessions();
+  f.tmux.calls.length = 0; // the observation is setup, not something the step did
+  return ctx;
+}
