@@ -31,7 +31,7 @@ export class GtdError extends Error {
   }
 
   /** `gtd: <what> (<hint>)`: the single stderr line a user sees. */
-  line(): string {
+  oneLine(): string {
     return `gtd: ${this.message}${this.hint ? ` (${this.hint})` : ""}`;
   }
 }

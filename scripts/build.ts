@@ -1,0 +1,36 @@
+/**
+ * Build dist/gtd: one self-contained executable. `--if-stale` skips the build when dist/gtd is newer
+ * than every source file (npm test and npm run demo build on demand).
+ * The autoload flags matter: without them a compiled binary reads .env and bunfig.toml from whatever
+ * directory it is started in, and a town's .env would change gtd's behaviour.
+ */
+import { readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+
+const root = join(import.meta.dir, "..");
+const out = join(root, "dist", "gtd");
+
+function newestSource(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestSource(p) : statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+if (process.argv.includes("--if-stale")) {
+  try {
+    const built = statSync(out).mtimeMs;
+    const inputs = Math.max(newestSource(join(root, "src")), statSync(join(root, "package.json")).mtimeMs);
+    if (built > inputs) process.exit(0);
+  } catch {
+    // No binary yet (or no lock file): build.
+  }
+}
+
+const proc = Bun.spawnSync(
+  [process.execPath, "build", "--compile", "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig", "--minify-syntax", join(root, "src", "main.ts"), "--outfile", out],
+  { stdout: "inherit", stderr: "inherit", cwd: root },
+);
+process.exit(proc.exitCode ?? 1);

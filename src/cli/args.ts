@@ -1,0 +1,23 @@
+/** Arguments every command shares, and the helpers that turn them into a town. */
+import { townPaths, findTownRoot, type TownPaths } from "../town.ts";
+
+export const townArg = {
+  town: {
+    type: "string",
+    valueHint: "DIR",
+    description: "Town root (default: $GT_TOWN_ROOT, else found above the current directory)",
+  },
+} as const;
+
+export const jsonArg = {
+  json: { type: "boolean", description: "Machine-readable JSON output" },
+} as const;
+
+export function townFromArgs(args: { town?: string | undefined }): TownPaths {
+  return townPaths(findTownRoot({ town: args.town, env: process.env.GT_TOWN_ROOT, cwd: process.cwd() }));
+}
+
+/** Print to stdout; commands return their exit code instead of calling process.exit. */
+export function out(line = ""): void {
+  process.stdout.write(`${line}\n`);
+}

@@ -1,0 +1,30 @@
+import { defineCommand } from "citty";
+import { loadEffectiveConfig } from "../config/effective.ts";
+import { launchDetached } from "../daemon/launch.ts";
+import { probeDaemon } from "../daemon/liveness.ts";
+import { runDaemon } from "../daemon/run.ts";
+import { GtdError } from "../errors.ts";
+import { out, townArg, townFromArgs } from "./args.ts";
+
+export default defineCommand({
+  meta: { name: "start", description: "Start the daemon (in the background unless --foreground)" },
+  args: {
+    ...townArg,
+    foreground: { type: "boolean", description: "Run in this process until SIGTERM/SIGINT (systemd, a tmux pane)" },
+    heartbeat: { type: "string", valueHint: "SPEC", description: 'Heartbeat: a duration ("30s", "5m") or a cron pattern' },
+  },
+  async run({ args }) {
+    const paths = townFromArgs(args);
+    const flags = args.heartbeat !== undefined ? { heartbeat: args.heartbeat } : {};
+    if (args.foreground) return runDaemon({ paths, flags, mirror: true });
+    // Refuse a bad config here, on the user's terminal, before anything is spawned.
+    await loadEffectiveConfig(paths, process.env, flags);
+    const probe = probeDaemon(paths);
+    if (probe.running) {
+      throw new GtdError("ALREADY_RUNNING", `daemon already running (PID ${probe.pid})`, "gtd status shows it; gtd stop stops it");
+    }
+    const pid = await launchDetached(paths, args.heartbeat !== undefined ? ["--heartbeat", args.heartbeat] : []);
+    out(`✓ Daemon started (PID ${pid})`);
+    return 0;
+  },
+});

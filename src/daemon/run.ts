@@ -1,0 +1,169 @@
+/**
+ * The daemon in the foreground: the edge where signals, timers and process state live.
+ * Order matters: config (refused before anything is written) → lock → signal handlers → PID file and
+ * `running: true` → first heartbeat → schedule. Shutdown: stop scheduling, abort waits, let the pass in
+ * flight end (bounded), write `running: false`, remove the PID file if it is still ours.
+ */
+import { fstatSync, statSync } from "node:fs";
+import { loadEffectiveConfig } from "../config/effective.ts";
+import type { Config } from "../config/index.ts";
+import type { SettingKey } from "../config/settings.ts";
+import { GtdError, errorText } from "../errors.ts";
+import { formatGoTime } from "../gotime.ts";
+import { createFileLog } from "../log.ts";
+import type { Ports } from "../ports.ts";
+import { readState, writeState, type DaemonState } from "../state.ts";
+import { readText, safeUnlink, writeFileAtomic } from "../store.ts";
+import { Memory, newTickContext } from "../tick/context.ts";
+import { runHeartbeat, runLifecyclePass } from "../tick/pipeline.ts";
+import type { TownPaths } from "../town.ts";
+import { probeDaemon } from "./liveness.ts";
+import { acquireLock } from "./lock.ts";
+import { PassQueue, type PassKind } from "./pass-queue.ts";
+import { startSchedule, type Schedule } from "./schedule.ts";
+import { buildPorts } from "./wiring.ts";
+
+export interface RunDaemonOptions {
+  paths: TownPaths;
+  flags: Partial<Record<SettingKey, string>>;
+  /** Mirror the log to stderr (--foreground in a terminal or under systemd). */
+  mirror: boolean;
+  /** How long shutdown waits for the pass in flight after aborting its waits. */
+  passGraceMs?: number;
+}
+
+/** Agent identity variables of whoever started us; mail the daemon sends must not carry them (defect #28). */
+const INHERITED_IDENTITY = ["GT_ROLE", "GT_RIG", "GT_CREW", "GT_POLECAT", "BD_ACTOR", "BEADS_IDENTITY"];
+
+/** Under `gtd start` (or systemd's StandardError=file:) stderr already is the log: don't write lines twice. */
+function stderrIsFile(path: string): boolean {
+  try {
+    const a = fstatSync(2);
+    const b = statSync(path);
+    return a.ino === b.ino && a.dev === b.dev;
+  } catch {
+    return false;
+  }
+}
+
+export async function runDaemon(opts: RunDaemonOptions): Promise<number> {
+  const { paths } = opts;
+  let loaded = await loadEffectiveConfig(paths, process.env, opts.flags);
+  let config: Config = loaded.config;
+
+  const lock = await acquireLock(paths.lockFile);
+  if (!lock) {
+    const probe = probeDaemon(paths);
+    throw new GtdError("ALREADY_RUNNING", `daemon already running (PID ${probe.pid ?? "unknown"})`, "gtd status shows it; gtd stop stops it");
+  }
+
+  const fileLog = createFileLog({
+    path: paths.logFile,
+    maxBytes: config.log.maxBytes,
+    files: config.log.files,
+    clock: { now: () => Date.now() },
+    mirror: opts.mirror && !stderrIsFile(paths.logFile) ? (line) => process.stderr.write(line) : undefined,
+  });
+  const log = fileLog.log;
+  const memory = new Memory();
+  const shutdown = new AbortController();
+  let ports: Ports = buildPorts(config, paths, log);
+  let schedule: Schedule | null = null;
+  let state: DaemonState;
+  let stopReason: string | null = null;
+  let forceStop: () => void = () => {};
+  const forced = new Promise<void>((r) => (forceStop = r));
+  let wake: () => void = () => {};
+  const stopped = new Promise<void>((r) => (wake = r));
+
+  const pass = async (kind: PassKind) => {
+    const ctx = newTickContext({ ports, config, paths, state, signal: shutdown.signal, memory });
+    state.extra.next_heartbeat = formatGoTime(schedule?.nextRunMs() ?? null);
+    if (kind === "heartbeat") await runHeartbeat(ctx);
+    else await runLifecyclePass(ctx);
+  };
+  const queue = new PassQueue(pass, (kind, busy) => log(`Heartbeat tick skipped: a ${busy} pass is still running`));
+
+  // Signal handlers go in before the PID file exists, and are never removed: a SIGUSR1 or SIGTERM
+  // sent by anyone who can read the PID file always finds them.
+  const onStop = (name: string) => () => {
+    if (stopReason) {
+      log(`Received signal ${name} again, not waiting for the current pass`);
+      forceStop();
+      return;
+    }
+    stopReason = name;
+    log(`Received signal ${name}, shutting down`);
+    wake();
+  };
+  process.on("SIGTERM", onStop("terminated"));
+  process.on("SIGINT", onStop("interrupt"));
+  process.on("SIGUSR1", () => {
+    if (stopReason) return;
+    log("Received SIGUSR1, processing lifecycle requests immediately");
+    queue.request("lifecycle");
+  });
+  process.on("SIGHUP", () => {
+    if (stopReason) return;
+    void reload();
+  });
+
+  const reload = async () => {
+    log("Received SIGHUP, reloading config");
+    try {
+      loaded = await loadEffectiveConfig(paths, process.env, opts.flags);
+    } catch (err) {
+      log(`Config reload refused, keeping the current config: ${err instanceof GtdError ? err.oneLine() : errorText(err)}`);
+      return;
+    }
+    const heartbeatChanged = loaded.config.heartbeat !== config.heartbeat;
+    config = loaded.config;
+    ports = buildPorts(config, paths, log);
+    fileLog.configure(config.log.maxBytes, config.log.files);
+    if (heartbeatChanged && schedule && !stopReason) {
+      schedule.stop();
+      schedule = await startSchedule(config.heartbeat, () => queue.request("heartbeat"));
+    }
+    log(`Config reloaded, heartbeat ${schedule?.describe() ?? config.heartbeat}`);
+  };
+
+  for (const name of INHERITED_IDENTITY) delete process.env[name];
+  lock.writePid(process.pid);
+  log(`Daemon starting (PID ${process.pid})`);
+  const previous = readState(paths.stateFile, Date.now());
+  if (previous.problem) {
+    log(`Warning: ${paths.stateFile} was unreadable (${previous.problem}); moved to ${previous.movedTo ?? "nowhere"}, starting fresh`);
+  }
+  // As the original: a new run starts its own count; gtd's own keys (backoff, requests) carry over.
+  state = { ...previous.state, running: true, pid: process.pid, startedAtMs: Date.now(), lastHeartbeatMs: null, heartbeatCount: 0 };
+  state.extra.town = paths.root;
+  state.extra.heartbeat = config.heartbeat;
+  try {
+    writeFileAtomic(paths.pidFile, String(process.pid));
+    writeState(paths.stateFile, state);
+  } catch (err) {
+    lock.release();
+    throw new GtdError("START_FAILED", `writing PID file: ${errorText(err)}`, `check that ${paths.daemonDir} is writable`);
+  }
+
+  schedule = await startSchedule(config.heartbeat, () => queue.request("heartbeat"));
+  log(`Daemon running, heartbeat ${schedule.describe()}`);
+  queue.request("heartbeat");
+
+  await stopped;
+  schedule.stop();
+  shutdown.abort();
+  await Promise.race([queue.close(), forced, new Promise((r) => setTimeout(r, opts.passGraceMs ?? 5000))]);
+  log("Daemon shutting down");
+  state.running = false;
+  try {
+    writeState(paths.stateFile, state);
+  } catch (err) {
+    log(`Warning: failed to save final state: ${errorText(err)}`);
+  }
+  // Only our own PID file: a PID file that names another process is not ours to remove.
+  if (readText(paths.pidFile)?.trim() === String(process.pid)) safeUnlink(paths.pidFile);
+  log("Daemon stopped");
+  lock.release();
+  return 0;
+}

@@ -1,0 +1,79 @@
+/**
+ * The status object: `gtd status --json` prints it as it is (the machine contract) and the human view
+ * is rendered from it.
+ */
+import { formatGoDuration } from "../duration.ts";
+import { formatGoTime, parseGoTime } from "../gotime.ts";
+import { readState } from "../state.ts";
+import type { TownPaths } from "../town.ts";
+import { probeDaemon } from "./liveness.ts";
+
+export interface DaemonStatus {
+  running: boolean;
+  pid: number | null;
+  town: string;
+  started_at: string | null;
+  uptime_ms: number | null;
+  last_heartbeat: string | null;
+  heartbeat_count: number | null;
+  heartbeat: string | null;
+  next_heartbeat: string | null;
+  /** daemon/daemon.pid exists but no daemon holds the lock: its PID is never signalled. */
+  stale_pid_file: { pid: number | null; content: string } | null;
+  /** Why state.json could not be read, if it could not. */
+  state_problem: string | null;
+}
+
+export function daemonStatus(paths: TownPaths, nowMs: number): DaemonStatus {
+  const probe = probeDaemon(paths);
+  const { state, problem } = readState(paths.stateFile, nowMs, { keepCorrupt: true });
+  const fromState = probe.running && state.pid === probe.pid;
+  const started = fromState ? state.startedAtMs : null;
+  const next = fromState ? parseGoTime(state.extra.next_heartbeat) : null;
+  return {
+    running: probe.running,
+    pid: probe.running ? probe.pid : null,
+    town: paths.root,
+    started_at: started !== null ? formatGoTime(started) : null,
+    uptime_ms: started !== null ? Math.max(0, nowMs - started) : null,
+    last_heartbeat: fromState && state.lastHeartbeatMs !== null ? formatGoTime(state.lastHeartbeatMs) : null,
+    heartbeat_count: fromState ? state.heartbeatCount : null,
+    heartbeat: fromState && typeof state.extra.heartbeat === "string" ? state.extra.heartbeat : null,
+    next_heartbeat: next ? formatGoTime(next) : null,
+    stale_pid_file: probe.stalePidFile ? { pid: probe.pidFile.pid, content: (probe.pidFile.raw ?? "").slice(0, 40) } : null,
+    state_problem: problem,
+  };
+}
+
+const pad = (n: number) => String(n).padStart(2, "0");
+const clock = (ms: number) => {
+  const d = new Date(ms);
+  return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+};
+const dateTime = (ms: number) => {
+  const d = new Date(ms);
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${clock(ms)}`;
+};
+
+/** The original's lines, plus the town, uptime and next heartbeat. */
+export function renderStatus(s: DaemonStatus): string[] {
+  const lines: string[] = [];
+  if (!s.running) {
+    lines.push("○ Daemon is not running");
+    if (s.stale_pid_file) {
+      lines.push(`  Stale PID file: daemon/daemon.pid says ${JSON.stringify(s.stale_pid_file.content)}, but no daemon holds the lock (left alone, never signalled)`);
+    }
+    lines.push("", "Start with: gtd start");
+    return lines;
+  }
+  lines.push(`● Daemon is running (PID ${s.pid})`);
+  lines.push(`  Town: ${s.town}`);
+  const started = parseGoTime(s.started_at);
+  if (started) lines.push(`  Started: ${dateTime(started)} (up ${formatGoDuration(Math.floor((s.uptime_ms ?? 0) / 1000) * 1000)})`);
+  const last = parseGoTime(s.last_heartbeat);
+  if (last) lines.push(`  Last heartbeat: ${clock(last)} (#${s.heartbeat_count})`);
+  const next = parseGoTime(s.next_heartbeat);
+  if (next) lines.push(`  Next heartbeat: ${clock(next)}${s.heartbeat ? ` (${/\s/.test(s.heartbeat) ? `cron "${s.heartbeat}"` : `every ${s.heartbeat}`})` : ""}`);
+  if (s.state_problem) lines.push(`  Warning: state.json unreadable: ${s.state_problem}`);
+  return lines;
+}

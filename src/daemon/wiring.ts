@@ -1,0 +1,25 @@
+/** The real ports, built from the config: what the daemon and `gtd tick` run the core against. */
+import type { Config } from "../config/index.ts";
+import { createMailbox } from "../lifecycle/mailbox.ts";
+import { abortableSleep, systemClock, type Log, type Ports } from "../ports.ts";
+import { runCommand } from "../proc.ts";
+import { createTmux } from "../tmux.ts";
+import type { TownPaths } from "../town.ts";
+
+export function buildPorts(config: Config, paths: TownPaths, log: Log): Ports {
+  return {
+    clock: systemClock,
+    sleep: abortableSleep,
+    tmux: createTmux({ socket: config.tmux.socket, timeoutMs: config.timeouts.tmuxMs }),
+    mailbox: createMailbox({
+      inbox: config.mailbox.inbox,
+      close: config.mailbox.close,
+      send: config.mailbox.send,
+      cwd: paths.root,
+      timeoutMs: config.timeouts.mailboxMs,
+      run: runCommand,
+    }),
+    run: runCommand,
+    log,
+  };
+}

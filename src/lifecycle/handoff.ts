@@ -1,0 +1,67 @@
+/**
+ * The agent's side of a lifecycle request (what handoff hooks call): set the flag, send the mail,
+ * then signal, in that order (the original signalled first, so its first pass failed verification).
+ */
+import { resolveAgent } from "../agents/identity.ts";
+import { probeDaemon } from "../daemon/liveness.ts";
+import { GtdError, errorText } from "../errors.ts";
+import type { MailboxPort } from "../ports.ts";
+import type { TownPaths } from "../town.ts";
+import type { LifecycleAction } from "./parse.ts";
+import { clearRequestFlag, flagKey, setRequestFlag } from "./verify.ts";
+
+export const ACTIONS: readonly LifecycleAction[] = ["cycle", "restart", "shutdown"];
+
+export interface HandoffOptions {
+  paths: TownPaths;
+  action: string;
+  identity: string;
+  mailbox: MailboxPort;
+  nowMs: number;
+  /** Print one line per step. */
+  say: (line: string) => void;
+  /** Sends SIGUSR1 to the verified daemon; injected so the core does not touch processes. */
+  signal: (pid: number) => void;
+}
+
+export function lifecycleSubject(identity: string, action: LifecycleAction): string {
+  return `LIFECYCLE: ${identity} requesting ${action}`;
+}
+
+export function lifecycleBody(identity: string, action: LifecycleAction, nowIso: string): string {
+  return `Lifecycle request from ${identity}.\n\nAction: ${action}\nTime: ${nowIso}\n\nPlease verify state and execute lifecycle action.\n`;
+}
+
+export async function requestLifecycle(o: HandoffOptions): Promise<{ signalled: number | null }> {
+  if (!(ACTIONS as readonly string[]).includes(o.action)) {
+    throw new GtdError("USAGE", `unknown action "${o.action}"`, "use cycle, restart or shutdown");
+  }
+  const action = o.action as LifecycleAction;
+  const spec = resolveAgent(o.identity, o.paths.root);
+  if ("error" in spec) throw new GtdError("IDENTITY", spec.error, "--as takes mayor, <rig>-witness, <rig>-refinery or <rig>-crew-<name>");
+
+  setRequestFlag(spec.stateFile, action, o.nowMs);
+  o.say(`✓ Set ${flagKey(action)}=true in ${spec.stateFile}`);
+  try {
+    await o.mailbox.send("deacon/", lifecycleSubject(spec.identity, action), lifecycleBody(spec.identity, action, new Date(o.nowMs).toISOString()));
+  } catch (err) {
+    // No mail, no request: take the flag back so a later stray message cannot find it set.
+    clearRequestFlag(spec.stateFile, action);
+    throw new GtdError("MAILBOX", `sending the request failed, flag cleared again: ${errorText(err)}`, (err as GtdError).hint);
+  }
+  o.say(`✓ Sent ${action} request to deacon/`);
+
+  const probe = probeDaemon(o.paths);
+  if (!probe.running || !probe.pid || probe.pid <= 0) {
+    o.say("○ Daemon not running: the request waits for the next heartbeat");
+    return { signalled: null };
+  }
+  try {
+    o.signal(probe.pid);
+  } catch (err) {
+    o.say(`○ Could not signal daemon (will be picked up at the next heartbeat): ${errorText(err)}`);
+    return { signalled: null };
+  }
+  o.say(`✓ Signaled daemon (PID ${probe.pid}) for immediate processing`);
+  return { signalled: probe.pid };
+}

@@ -1,0 +1,94 @@
+#!/usr/bin/env bun
+/**
+ * gtd's entry point: citty wiring, lazy command loading (status/signal/stop stay fast because zx and
+ * croner load only where needed), one error line, exit codes 0 ok, 1 error, 2 usage, 3 not running.
+ */
+import { defineCommand, renderUsage, runCommand, type ArgsDef, type CommandDef } from "citty";
+import { EXIT, GtdError } from "./errors.ts";
+import pkg from "../package.json" with { type: "json" };
+
+type Loader = () => Promise<CommandDef<ArgsDef>>;
+const load = (p: Promise<{ default: unknown }>) => p.then((m) => m.default as CommandDef<ArgsDef>);
+
+const COMMANDS: Record<string, Loader> = {
+  start: () => load(import("./cli/start.ts")),
+  stop: () => load(import("./cli/stop.ts")),
+  status: () => load(import("./cli/status.ts")),
+  logs: () => load(import("./cli/logs.ts")),
+  signal: () => load(import("./cli/signal.ts")),
+  request: () => load(import("./cli/request.ts")),
+  tick: () => load(import("./cli/tick.ts")),
+  config: () => load(import("./cli/config.ts")),
+  demo: () => load(import("./cli/demo.ts")),
+};
+
+const main = defineCommand({
+  meta: { name: "gtd", version: pkg.version, description: "The Gas Town daemon: keeps the Deacon alive, nudges quiet agents, carries out lifecycle requests" },
+  subCommands: COMMANDS,
+});
+
+const stripAnsi = (s: string) => s.replace(/\u001b\[[0-9;]*m/g, "");
+/** Usage text, plain when stdout is not a terminal (pipes, scripts, tests). */
+const usage = async (cmd: CommandDef<ArgsDef>, parent?: CommandDef<ArgsDef>) => {
+  const text = await renderUsage(cmd, parent);
+  return process.stdout.isTTY ? text : stripAnsi(text);
+};
+
+/** citty accepts any flag; a typo like --forground must be a usage error, not silently ignored. */
+function unknownFlag(rawArgs: string[], args: ArgsDef): string | null {
+  const known = new Set<string>(["help", "h"]);
+  for (const [name, def] of Object.entries(args)) {
+    known.add(name);
+    const alias = "alias" in def ? def.alias : undefined;
+    for (const a of Array.isArray(alias) ? alias : alias ? [alias] : []) known.add(a);
+  }
+  for (const raw of rawArgs) {
+    if (raw === "--") break;
+    if (!raw.startsWith("-") || raw === "-") continue;
+    const name = raw.replace(/^--?/, "").split("=")[0]!.replace(/^no-/, "");
+    if (!known.has(name)) return raw;
+  }
+  return null;
+}
+
+async function entry(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === "--help" || name === "-h" || name === "help") {
+    process.stdout.write(`${await usage(main)}\n`);
+    return name ? EXIT.ok : EXIT.usage;
+  }
+  if (name === "--version" || name === "-v") {
+    process.stdout.write(`${pkg.version}\n`);
+    return EXIT.ok;
+  }
+  const loader = COMMANDS[name];
+  if (!loader) throw new GtdError("USAGE", `unknown command "${name}"`, `commands: ${Object.keys(COMMANDS).join(", ")}`);
+  const cmd = await loader();
+  if (rest.includes("--help") || rest.includes("-h")) {
+    process.stdout.write(`${await usage(cmd, main)}\n`);
+    return EXIT.ok;
+  }
+  const bad = unknownFlag(rest, (cmd.args ?? {}) as ArgsDef);
+  if (bad) throw new GtdError("USAGE", `unknown option ${bad} for gtd ${name}`, `see gtd ${name} --help`);
+  const { result } = await runCommand(cmd, { rawArgs: rest });
+  return typeof result === "number" ? result : EXIT.ok;
+}
+
+try {
+  process.exitCode = await entry(process.argv.slice(2));
+} catch (err) {
+  if (err instanceof GtdError) {
+    process.stderr.write(`${err.oneLine()}\n`);
+    process.exitCode = err.exitCode;
+  } else if (err instanceof Error && err.name === "CLIError") {
+    process.stderr.write(`gtd: ${stripAnsi(err.message)} (see gtd --help)\n`);
+    process.exitCode = EXIT.usage;
+  } else {
+    // Never a stack trace on the user's terminal; the message is enough to report.
+    process.stderr.write(`gtd: unexpected error: ${err instanceof Error ? err.message : String(err)} (please report it)\n`);
+    process.exitCode = EXIT.error;
+  }
+}
+// Long-running commands (start --foreground, logs -f) resolve only when they are done; then leave,
+// even if a library left a timer behind.
+process.exit(process.exitCode ?? 0);

@@ -1,0 +1,39 @@
+/** `gtd tick`: one heartbeat in this process, holding the town's lock so no daemon runs beside it. */
+import { loadEffectiveConfig } from "../config/effective.ts";
+import { acquireLock } from "../daemon/lock.ts";
+import { probeDaemon } from "../daemon/liveness.ts";
+import { buildPorts } from "../daemon/wiring.ts";
+import { GtdError } from "../errors.ts";
+import type { Log } from "../ports.ts";
+import { readState } from "../state.ts";
+import type { TownPaths } from "../town.ts";
+import { newTickContext, type Decision } from "./context.ts";
+import { readOnlyPorts } from "./dry-run.ts";
+import { runHeartbeat } from "./pipeline.ts";
+
+export interface TickResult {
+  dry_run: boolean;
+  town: string;
+  heartbeat_count: number;
+  decisions: Decision[];
+}
+
+export async function tickOnce(paths: TownPaths, dryRun: boolean, log: Log): Promise<TickResult> {
+  const { config } = await loadEffectiveConfig(paths, process.env);
+  // A dry run reads only, so it may look over a running daemon's shoulder; a real tick may not.
+  const lock = dryRun ? null : await acquireLock(paths.lockFile);
+  if (!dryRun && !lock) {
+    const pid = probeDaemon(paths).pid;
+    throw new GtdError("ALREADY_RUNNING", `the daemon (PID ${pid}) owns this town's heartbeat`, "use gtd signal to make it act now, or gtd tick --dry-run to see what it would do");
+  }
+  try {
+    const { state, problem } = readState(paths.stateFile, Date.now(), { keepCorrupt: dryRun });
+    if (problem) log(`Warning: ${paths.stateFile} was unreadable (${problem})${dryRun ? "" : "; starting fresh"}`);
+    const real = buildPorts(config, paths, log);
+    const ports = dryRun ? readOnlyPorts(real) : real;
+    const ctx = await runHeartbeat(newTickContext({ ports, config, paths, state, dryRun }));
+    return { dry_run: dryRun, town: paths.root, heartbeat_count: ctx.state.heartbeatCount, decisions: ctx.decisions };
+  } finally {
+    lock?.release();
+  }
+}
