@@ -213,7 +213,7 @@ export async function fakeTick(f: FakePorts, o: FakeTickOptions): Promise<TickCo
     ...(o.signal ? { signal: o.signal } : {}),
     ...(o.memory ? { memory: o.memory } : {}),
   });
-  ctx.sessions = o.sessions !== undefined ? o.sessions : await f.tmux.sessions();
-  f.tmux.calls.length = 0; // the observation is setup, not something the step did
+  // Read the map directly: the observation is setup, not a call the step made.
+  ctx.sessions = o.sessions !== undefined ? o.sessions : new Map([...f.tmux.map].map(([n, s]) => [n, { ...s.info }]));
   return ctx;
 }

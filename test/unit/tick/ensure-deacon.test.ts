@@ -1,0 +1,202 @@
+/** ensureDeacon over fake ports: what it creates, when, and what it says. */
+import { describe, expect, test } from "bun:test";
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { defaultConfig } from "../../../src/config/index.ts";
+import { Memory } from "../../../src/tick/context.ts";
+import { DEACON_LOOP, defaultWhich, type Which } from "../../../src/tick/deacon-session.ts";
+import { createEnsureDeacon } from "../../../src/tick/ensure-deacon.ts";
+import { TmuxError } from "../../../src/tmux.ts";
+import { fakePorts, fakeTick } from "../../helpers/fake-ports.ts";
+
+const TOWN = "/towns/t";
+const found: Which = (cmd) => `/usr/bin/${cmd}`;
+const step = createEnsureDeacon({ which: found, path: () => "/usr/bin" });
+
+describe("creating the Deacon session", () => {
+  test("missing: created with the loop as the pane's process, GT_ROLE in its env, the theme, cwd = town", async () => {
+    const f = fakePorts();
+    const ctx = await step(await fakeTick(f, { town: TOWN }));
+    expect(f.tmux.writes()).toEqual(["newSession gt-deacon"]);
+    expect(f.tmux.map.get("gt-deacon")!.spec).toEqual({
+      name: "gt-deacon",
+      cwd: TOWN,
+      env: { GT_ROLE: "deacon" },
+      argv: ["bash", "-c", DEACON_LOOP, "gtd-deacon", "claude", "--dangerously-skip-permissions"],
+      options: [
+        ["status-style", "bg=#2d1f3d,fg=#c0b0d0"],
+        ["status-left-length", "40"],
+        ["status-left", "[Deacon] health-check "],
+        ["status-right-length", "50"],
+        ["status-interval", "5"],
+        ["status-right", "#(gt status-line --session=gt-deacon 2>/dev/null) %H:%M"],
+      ],
+    });
+    expect(DEACON_LOOP).toBe(
+      'while true; do echo "⛪ Starting Deacon session..."; "$@"; echo ""; echo "Deacon exited. Restarting in 2s... (Ctrl-C to stop)"; sleep 2; done',
+    );
+    expect(f.logs).toEqual(["Deacon session not running, starting...", "Deacon session started successfully"]);
+    expect(ctx.sessions!.has("gt-deacon")).toBe(true); // pokeAgents sees it in the same heartbeat
+  });
+
+  test("the configured session and command are used; the command is never put in the script", async () => {
+    const f = fakePorts();
+    const config = defaultConfig();
+    config.deacon = { session: "my-deacon", command: ["agent; rm -rf /", "--x"] };
+    await step(await fakeTick(f, { town: TOWN, config }));
+    const spec = f.tmux.map.get("my-deacon")!.spec!;
+    expect(spec.argv).toEqual(["bash", "-c", DEACON_LOOP, "gtd-deacon", "agent; rm -rf /", "--x"]);
+    expect(spec.options).toContainEqual(["status-right", "#(gt status-line --session=my-deacon 2>/dev/null) %H:%M"]);
+  });
+
+  test("a session name that is not shell-safe gets no #(…) in its status line", async () => {
+    const f = fakePorts();
+    const config = defaultConfig();
+    config.deacon.session = "d$(touch x)";
+    await step(await fakeTick(f, { town: TOWN, config }));
+    expect(f.tmux.map.get("d$(touch x)")!.spec!.options).toContainEqual(["status-right", "%H:%M"]);
+  });
+
+  test("present: nothing done, nothing said", async () => {
+    const f = fakePorts();
+    f.tmux.add("gt-deacon");
+    await step(await fakeTick(f, { town: TOWN }));
+    expect(f.tmux.writes()).toEqual([]);
+    expect(f.logs).toEqual([]);
+  });
+
+  test("only gt-deacon-old exists: gt-deacon is still created (exact names)", async () => {
+    const f = fakePorts();
+    f.tmux.add("gt-deacon-old");
+    await step(await fakeTick(f, { town: TOWN }));
+    expect(f.tmux.writes()).toEqual(["newSession gt-deacon"]);
+  });
+
+  test("dead pane: killed and recreated, with the reason", async () => {
+    const f = fakePorts();
+    f.tmux.add("gt-deacon", { paneDead: true, paneCommand: "bash" });
+    const ctx = await step(await fakeTick(f, { town: TOWN }));
+    expect(f.tmux.writes()).toEqual(["killSession gt-deacon", "newSession gt-deacon"]);
+    expect(f.logs).toEqual([
+      "Deacon session gt-deacon has a dead pane (last command: bash), recreating it",
+      "Deacon session started successfully",
+    ]);
+    expect(ctx.sessions!.get("gt-deacon")!.paneDead).toBe(false);
+  });
+
+  test("dead pane that cannot be killed: the error, no create", async () => {
+    const f = fakePorts();
+    f.tmux.add("gt-deacon", { paneDead: true });
+    f.tmux.fail.killSession = new TmuxError("other", "tmux kill-session: boom");
+    await step(await fakeTick(f, { town: TOWN }));
+    expect(f.tmux.writes()).toEqual(["killSession gt-deacon"]);
+    expect(f.logs.at(-1)).toBe("Error killing dead Deacon session: tmux kill-session: boom");
+  });
+
+  test("created meanwhile by someone else (duplicate session): counts as existing, no error", async () => {
+    const f = fakePorts();
+    const ctx = await fakeTick(f, { town: TOWN }); // observed: no gt-deacon
+    f.tmux.add("gt-deacon"); // `gt up` wins the race
+    await step(ctx);
+    expect(f.logs).toEqual([
+      "Deacon session not running, starting...",
+      "Deacon session gt-deacon was created meanwhile by someone else (e.g. gt up), leaving it",
+    ]);
+    expect(ctx.decisions.some((d) => d.action === "error")).toBe(false);
+    expect(ctx.sessions!.has("gt-deacon")).toBe(true);
+  });
+
+  test("other create errors are logged in the original's words", async () => {
+    const f = fakePorts();
+    f.tmux.fail.newSession = new TmuxError("other", "tmux new-session: boom");
+    const ctx = await step(await fakeTick(f, { town: TOWN }));
+    expect(f.logs).toEqual(["Deacon session not running, starting...", "Error creating Deacon session: tmux new-session: boom"]);
+    expect(ctx.sessions!.has("gt-deacon")).toBe(false);
+  });
+
+  test("session list failed (ctx.sessions null): nothing created, said why", async () => {
+    const f = fakePorts();
+    const ctx = await step(await fakeTick(f, { town: TOWN, sessions: null }));
+    expect(f.tmux.writes()).toEqual([]);
+    expect(f.logs).toEqual(["Error checking Deacon session: tmux session list failed, not creating gt-deacon blindly"]);
+    expect(ctx.decisions[0]!.action).toBe("error");
+  });
+
+  test("dry run: decides, creates nothing, kills nothing", async () => {
+    const f = fakePorts();
+    const ctx = await step(await fakeTick(f, { town: TOWN, dryRun: true }));
+    f.tmux.add("gt-x", { paneDead: true });
+    const config = defaultConfig();
+    config.deacon.session = "gt-x";
+    await step(await fakeTick(f, { town: TOWN, dryRun: true, config }));
+    expect(f.tmux.writes()).toEqual([]);
+    expect(f.tmux.map.has("gt-deacon")).toBe(false);
+    expect(f.logs).toEqual([
+      "Deacon session not running, would start gt-deacon (dry run: not created)",
+      "Deacon session gt-x has a dead pane (last command: bash), recreating it (dry run: not recreated)",
+    ]);
+    expect(ctx.decisions.map((d) => d.action)).toEqual(["would-create"]);
+  });
+
+  test("aborted: starts nothing", async () => {
+    const f = fakePorts();
+    const ac = new AbortController();
+    ac.abort();
+    await step(await fakeTick(f, { town: TOWN, signal: ac.signal }));
+    expect(f.tmux.writes()).toEqual([]);
+  });
+});
+
+describe("agent command not on PATH", () => {
+  const missing: Which = () => null;
+
+  test("said once across heartbeats; the session is still created (the loop retries)", async () => {
+    const f = fakePorts();
+    const memory = new Memory();
+    const s = createEnsureDeacon({ which: missing, path: () => "/nowhere" });
+    await s(await fakeTick(f, { town: TOWN, memory }));
+    f.clock.advance(5 * 60_000);
+    await s(await fakeTick(f, { town: TOWN, memory }));
+    const said = f.logs.filter((l) => l.includes("not found"));
+    expect(said).toEqual(["Deacon command not found on PATH: claude (set deacon.command in daemon/config.json)"]);
+    expect(f.tmux.writes()).toEqual(["newSession gt-deacon"]);
+  });
+
+  test("said again after it was found and went missing again", async () => {
+    const f = fakePorts();
+    const memory = new Memory();
+    let present = false;
+    const s = createEnsureDeacon({ which: () => (present ? "/bin/claude" : null) });
+    await s(await fakeTick(f, { town: TOWN, memory }));
+    present = true;
+    await s(await fakeTick(f, { town: TOWN, memory }));
+    present = false;
+    await s(await fakeTick(f, { town: TOWN, memory }));
+    expect(f.logs.filter((l) => l.includes("not found")).length).toBe(2);
+  });
+
+  test("a path is checked for an executable file, relative to the town", async () => {
+    const f = fakePorts();
+    const config = defaultConfig();
+    config.deacon.command = ["./bin/agent"];
+    await createEnsureDeacon({ which: missing })(await fakeTick(f, { town: TOWN, config }));
+    expect(f.logs[0]).toBe("Deacon command not found or not executable: ./bin/agent (set deacon.command in daemon/config.json)");
+  });
+
+  test("defaultWhich: PATH lookup, paths must be executable files", () => {
+    expect(defaultWhich("sh", { PATH: "/bin:/usr/bin", cwd: "/" })).toMatch(/\/sh$/);
+    expect(defaultWhich("sh", { PATH: "/nonexistent", cwd: "/" })).toBeNull();
+    expect(defaultWhich("/bin/sh", { PATH: "", cwd: "/" })).toBe("/bin/sh");
+    expect(defaultWhich("bin/sh", { PATH: "", cwd: "/" })).toBe("/bin/sh");
+    const dir = mkdtempSync(join(tmpdir(), "gtd-which-"));
+    writeFileSync(join(dir, "plain"), "#!/bin/sh\n", { mode: 0o644 });
+    expect(defaultWhich("plain", { PATH: "", cwd: dir })).toBeNull(); // a bare name is only looked up on PATH
+    expect(defaultWhich("./plain", { PATH: "", cwd: dir })).toBeNull(); // not executable
+    chmodSync(join(dir, "plain"), 0o755);
+    expect(defaultWhich("./plain", { PATH: "", cwd: dir })).toBe(join(dir, "plain"));
+    expect(defaultWhich("plain", { PATH: dir, cwd: "/" })).toBe(join(dir, "plain"));
+    rmSync(dir, { recursive: true });
+    expect(defaultWhich("/bin", { PATH: "", cwd: "/" })).toBeNull(); // a directory
+  });
+});
