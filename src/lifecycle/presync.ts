@@ -21,8 +21,14 @@ export interface PresyncOptions {
   signal: AbortSignal;
 }
 
-/** A branch name as it may appear as a git argument: no leading `-`, no spaces, no `..`. */
-const BRANCH = /^[A-Za-z0-9_][A-Za-z0-9._/-]{0,199}$/;
+/**
+ * A branch name as it may appear as a git argument: `/`-separated components of letters, digits, `.`,
+ * `_`, `-`, none empty or starting with `-` or `.`, no `..`, at most 200 characters.
+ */
+function usableBranch(name: string): boolean {
+  if (name.length === 0 || name.length > 200 || name.includes("..")) return false;
+  return name.split("/").every((c) => /^[A-Za-z0-9_][A-Za-z0-9._-]*$/.test(c));
+}
 
 // Never wait on a credential prompt: it would only end at the timeout.
 const GIT_ENV = { GIT_TERMINAL_PROMPT: "0" };
@@ -72,7 +78,7 @@ async function defaultBranch(git: (args: string[]) => Promise<RunResult>, o: Pre
   const r = await git(["symbolic-ref", "--short", "refs/remotes/origin/HEAD"]);
   const ref = r.stdout.trim();
   const branch = ref.startsWith("origin/") ? ref.slice("origin/".length) : "";
-  if (r.code === 0 && BRANCH.test(branch) && !branch.includes("..")) return branch;
+  if (r.code === 0 && usableBranch(branch)) return branch;
   const why = r.code !== 0 ? describeFailure(r, o.gitTimeoutMs) : `unexpected answer ${JSON.stringify(ref.slice(0, 80))}`;
   o.say("presync-default-branch", `Could not determine the default branch in ${dir} (${why}); using main`);
   return "main";
