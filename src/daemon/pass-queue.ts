@@ -49,9 +49,10 @@ export class PassQueue {
   private async drain(): Promise<void> {
     while (!this.closed && (this.pendingHeartbeat || this.pendingLifecycle)) {
       const kind: PassKind = this.pendingHeartbeat ? "heartbeat" : "lifecycle";
+      // This pass answers every request pending now: a lifecycle pass its own, and a heartbeat
+      // processes lifecycle mail too, so it answers a pending SIGUSR1 as well.
       this.pendingHeartbeat = false;
-      // A heartbeat processes lifecycle mail too, so it answers a pending SIGUSR1.
-      if (kind === "heartbeat") this.pendingLifecycle = false;
+      this.pendingLifecycle = false;
       this.current = kind;
       try {
         await this.runPass(kind);
