@@ -77,9 +77,17 @@ function flattenFile(obj: unknown, file: string): Map<SettingKey, unknown> {
   const walk = (node: Record<string, unknown>, prefix: string) => {
     for (const [k, val] of Object.entries(node)) {
       const key = prefix ? `${prefix}.${k}` : k;
+      const section = SETTING_KEYS.filter((s) => s.startsWith(`${key}.`));
       if ((SETTINGS as Record<string, unknown>)[key]) out.set(key as SettingKey, val);
-      else if (SETTING_KEYS.some((s) => s.startsWith(`${key}.`)) && typeof val === "object" && val && !Array.isArray(val)) {
+      else if (section.length > 0 && typeof val === "object" && val && !Array.isArray(val)) {
         walk(val as Record<string, unknown>, key);
+      } else if (section.length > 0) {
+        // A known section with a value that is not an object: say so, rather than "unknown key".
+        throw new GtdError(
+          "CONFIG",
+          `${file}: ${key} = ${JSON.stringify(val)} is not valid`,
+          `expected an object with keys ${section.map((s) => s.slice(key.length + 1)).join(", ")}`,
+        );
       } else {
         throw new GtdError("CONFIG", `${file}: unknown key "${key}"`, `known keys: ${SETTING_KEYS.join(", ")}`);
       }
