@@ -1,0 +1,178 @@
+import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import * as v from "valibot";
+import { parseJsonText, quarantine, readJson, readText, safeUnlink, writeFileAtomic, writeJsonAtomic } from "../../src/store.ts";
+
+let dir: string;
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), "gtd-store-"));
+});
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const expectedMode = 0o644 & ~process.umask();
+
+describe("writeFileAtomic", () => {
+  test("writes the exact content, mode 0644, and leaves no temp file behind", () => {
+    const path = join(dir, "state.json");
+    const content = '{\n  "a": "ünïcødé µs"\n}';
+    writeFileAtomic(path, content);
+    expect(readFileSync(path, "utf8")).toBe(content);
+    expect(statSync(path).mode & 0o777).toBe(expectedMode);
+    expect(readdirSync(dir)).toEqual(["state.json"]);
+  });
+
+  test("creates the directory (and its parents)", () => {
+    const path = join(dir, "daemon", "notifications", "slot-x.json");
+    writeFileAtomic(path, "x");
+    expect(readFileSync(path, "utf8")).toBe("x");
+    expect(statSync(join(dir, "daemon")).isDirectory()).toBe(true);
+    expect(readdirSync(join(dir, "daemon", "notifications"))).toEqual(["slot-x.json"]);
+  });
+
+  test("an existing file is replaced whole, not overwritten in place", () => {
+    const path = join(dir, "f.json");
+    writeFileSync(path, "a much longer original content that must vanish entirely");
+    const inodeBefore = statSync(path).ino;
+    writeFileAtomic(path, "short");
+    expect(readFileSync(path, "utf8")).toBe("short");
+    // A new file was renamed over the old one: a reader holding the old one never saw a mix.
+    expect(statSync(path).ino).not.toBe(inodeBefore);
+    expect(readdirSync(dir)).toEqual(["f.json"]);
+  });
+
+  test("a file that was 0600 comes back 0644", () => {
+    const path = join(dir, "f.json");
+    writeFileSync(path, "old");
+    chmodSync(path, 0o600);
+    writeFileAtomic(path, "new");
+    expect(statSync(path).mode & 0o777).toBe(expectedMode);
+  });
+
+  test("an empty string writes an empty file", () => {
+    const path = join(dir, "empty");
+    writeFileAtomic(path, "");
+    expect(readFileSync(path, "utf8")).toBe("");
+  });
+
+  test("a failed rename throws and removes its temp file", () => {
+    const target = join(dir, "taken");
+    mkdirSync(join(target, "inner"), { recursive: true });
+    expect(() => writeFileAtomic(target, "x")).toThrow();
+    expect(readdirSync(dir)).toEqual(["taken"]);
+  });
+
+  test("many writes in a row leave only the target", () => {
+    const path = join(dir, "n.json");
+    for (let i = 0; i < 20; i++) writeFileAtomic(path, String(i));
+    expect(readFileSync(path, "utf8")).toBe("19");
+    expect(readdirSync(dir)).toEqual(["n.json"]);
+  });
+});
+
+describe("writeJsonAtomic", () => {
+  test("2-space indent by default, no trailing newline", () => {
+    const path = join(dir, "a.json");
+    writeJsonAtomic(path, { b: 1, a: [true, null] });
+    expect(readFileSync(path, "utf8")).toBe('{\n  "b": 1,\n  "a": [\n    true,\n    null\n  ]\n}');
+    expect(readdirSync(dir)).toEqual(["a.json"]);
+  });
+
+  test("compact with indent 0", () => {
+    const path = join(dir, "slot.json");
+    writeJsonAtomic(path, { slot: "heartbeat", consumed: false }, 0);
+    expect(readFileSync(path, "utf8")).toBe('{"slot":"heartbeat","consumed":false}');
+  });
+});
+
+const Schema = v.object({ name: v.string(), nested: v.object({ count: v.number() }) });
+
+describe("readJson", () => {
+  test("missing file → missing", () => {
+    expect(readJson(join(dir, "nope.json"), Schema)).toEqual({ kind: "missing" });
+  });
+
+  test("good file → ok with the parsed value", () => {
+    const path = join(dir, "ok.json");
+    writeFileSync(path, '{"name":"x","nested":{"count":3}}');
+    expect(readJson(path, Schema)).toEqual({ kind: "ok", value: { name: "x", nested: { count: 3 } } });
+  });
+
+  test("invalid JSON → corrupt, saying so", () => {
+    const path = join(dir, "bad.json");
+    writeFileSync(path, '{"name": "x"');
+    const res = readJson(path, Schema);
+    expect(res.kind).toBe("corrupt");
+    if (res.kind === "corrupt") expect(res.reason).toStartWith("invalid JSON: ");
+  });
+
+  test("an empty file is corrupt, not missing", () => {
+    const path = join(dir, "empty.json");
+    writeFileSync(path, "");
+    expect(readJson(path, Schema).kind).toBe("corrupt");
+  });
+
+  test("wrong shape → corrupt with a reason naming the field", () => {
+    const path = join(dir, "shape.json");
+    writeFileSync(path, '{"name":"x","nested":{"count":"three"}}');
+    const res = readJson(path, Schema);
+    expect(res.kind).toBe("corrupt");
+    if (res.kind === "corrupt") expect(res.reason).toStartWith("nested.count: ");
+
+    writeFileSync(path, '{"nested":{"count":1}}');
+    const res2 = readJson(path, Schema);
+    if (res2.kind !== "corrupt") throw new Error("expected corrupt");
+    expect(res2.reason).toStartWith("name: ");
+  });
+
+  test("a top-level value of the wrong type gives a reason without a path", () => {
+    const res = parseJsonText("[1,2]", Schema);
+    expect(res.kind).toBe("corrupt");
+    if (res.kind === "corrupt") expect(res.reason.length).toBeGreaterThan(0);
+  });
+
+  test("a directory in place of the file is corrupt, not a throw", () => {
+    const path = join(dir, "isdir.json");
+    mkdirSync(path);
+    expect(readJson(path, Schema).kind).toBe("corrupt");
+  });
+});
+
+describe("readText", () => {
+  test("missing → null, present → text", () => {
+    expect(readText(join(dir, "none"))).toBeNull();
+    writeFileSync(join(dir, "t"), "hello");
+    expect(readText(join(dir, "t"))).toBe("hello");
+  });
+});
+
+describe("quarantine", () => {
+  test("moves a corrupt file aside as <name>.corrupt-<stamp>", () => {
+    const path = join(dir, "state.json");
+    writeFileSync(path, "{garbage");
+    const now = Date.UTC(2026, 10, 25, 12, 9, 13, 883);
+    const aside = quarantine(path, now);
+    expect(aside).toBe(`${path}.corrupt-2026-11-25T12-09-13-883Z`);
+    expect(existsSync(path)).toBe(false);
+    expect(readFileSync(aside!, "utf8")).toBe("{garbage");
+    expect(readdirSync(dir)).toEqual(["state.json.corrupt-2026-11-25T12-09-13-883Z"]);
+  });
+
+  test("a missing file gives null", () => {
+    expect(quarantine(join(dir, "none.json"), Date.now())).toBeNull();
+  });
+});
+
+describe("safeUnlink", () => {
+  test("true when removed, false when there was nothing", () => {
+    const p = join(dir, "x");
+    writeFileSync(p, "");
+    expect(safeUnlink(p)).toBe(true);
+    expect(existsSync(p)).toBe(false);
+    expect(safeUnlink(p)).toBe(false);
+  });
+});
