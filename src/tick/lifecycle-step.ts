@@ -73,8 +73,11 @@ export const processLifecycle: Step = async (ctx) => {
     if (e) e.lastSeenMs = ctx.nowMs;
   }
 
+  // An id listed twice is one request: handled once per pass.
+  const handled = new Set<string>();
   for (const msg of inbox.messages) {
-    if (msg.status === "closed") continue;
+    if (msg.status === "closed" || handled.has(msg.id)) continue;
+    handled.add(msg.id);
     if (ctx.signal.aborted) {
       say(ctx, "stopped", "Shutdown requested: remaining lifecycle requests wait for the next start");
       break;
@@ -114,9 +117,9 @@ async function handleMessage(ctx: TickContext, ledger: Ledger, msg: MailMessage)
   const verdict = judgeRequest(entry, msg.created_at, ctx.nowMs, limits);
   if (verdict.kind === "reclose") return; // entry.done was handled above
   if (verdict.kind === "expired") {
-    const age = formatGoDuration(Math.round(verdict.ageMs / 1000) * 1000);
-    const why = `expired: ${age} old, older than ${formatGoDuration(limits.maxAgeMs)}`;
-    await finish(ctx, ledger, id, entry, why, `Closing expired lifecycle request ${id} from ${identity} (${action}) unexecuted: ${age} old, older than ${formatGoDuration(limits.maxAgeMs)}`, "expired");
+    const age = `${formatGoDuration(Math.round(verdict.ageMs / 1000) * 1000)} old, older than ${formatGoDuration(limits.maxAgeMs)}`;
+    const message = `Closing expired lifecycle request ${id} from ${identity} (${action}) unexecuted: ${age}`;
+    await finish(ctx, ledger, id, entry, `expired: ${age}`, message, "expired");
     return;
   }
   if (verdict.kind === "give-up") {

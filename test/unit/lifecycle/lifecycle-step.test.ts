@@ -25,34 +25,21 @@ beforeEach(() => {
 afterEach(() => rmSync(town, { recursive: true, force: true }));
 
 /** The world the fakes share across passes: one inbox, one tmux, one clock, one log. */
-interface World {
-  now: number;
-  inbox: MailMessage[];
-  inboxError: Error | null;
-  closeError: Error | null;
-  closed: string[];
-  sessions: Set<string>;
-  tmux: string[];
-  lines: string[];
-  /** Called inside newSession, to look at the world mid-action. */
-  onNewSession: () => void;
-  onClose: (id: string) => void;
+class World {
+  now = T0;
+  inbox: MailMessage[] = [];
+  inboxError: Error | null = null;
+  closeError: Error | null = null;
+  closed: string[] = [];
+  sessions = new Set<string>();
+  /** tmux writes only: `kill <s>`, `new <s>`, `send <s>`. */
+  tmux: string[] = [];
+  lines: string[] = [];
+  /** Hooks to look at the world mid-action. */
+  onNewSession = () => {};
+  onClose = (_id: string) => {};
 }
-
-function world(): World {
-  return {
-    now: T0,
-    inbox: [],
-    inboxError: null,
-    closeError: null,
-    closed: [],
-    sessions: new Set(),
-    tmux: [],
-    lines: [],
-    onNewSession: () => {},
-    onClose: () => {},
-  };
-}
+const world = () => new World();
 
 function ports(w: World): Ports {
   return {
@@ -229,6 +216,16 @@ describe("never twice", () => {
     expect(w.tmux).toEqual(["kill gt-mayor", "new gt-mayor"]);
     expect(w.lines).toEqual(["Lifecycle request m1 was already handled; closing it again", "Closed lifecycle message m1"]);
     expect(w.closed).toEqual(["m1"]);
+  });
+
+  test("an id listed twice in one inbox is one request", async () => {
+    const w = world();
+    flags({ requesting_cycle: true, requesting_shutdown: true });
+    w.inbox = [msg("m1", "LIFECYCLE: mayor requesting cycle"), msg("m1", "LIFECYCLE: mayor requesting shutdown")];
+    w.closeError = new Error("exit status 1");
+    await pass(w);
+    expect(w.tmux).toEqual(["new gt-mayor"]);
+    expect(w.lines.filter((l) => l.startsWith("Processing"))).toEqual(["Processing lifecycle request from mayor: cycle"]);
   });
 
   test("close warnings are rate-limited per message and error", async () => {
