@@ -28,11 +28,20 @@ export function parseGoTime(text: unknown): number | null | undefined {
   const [, y, mo, d, h, mi, s, frac, zone] = m;
   if (Number(y) <= 1) return null;
   const ms = frac ? Math.floor(Number(`0.${frac}`) * 1000) : 0;
-  let t = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s), ms);
+  // Refuse what Go's time.Parse refuses (month 13, Feb 31, hour 25, ...) rather than rolling it over.
+  if (Number(mo) < 1 || Number(mo) > 12 || Number(d) < 1 || Number(h) > 23 || Number(mi) > 59 || Number(s) > 59) return undefined;
+  const date = new Date(0);
+  date.setUTCFullYear(Number(y), Number(mo) - 1, Number(d)); // setUTCFullYear: years < 100 stay as given
+  if (date.getUTCDate() !== Number(d)) return undefined;
+  date.setUTCHours(Number(h), Number(mi), Number(s), ms);
+  let t = date.getTime();
   if (Number.isNaN(t)) return undefined;
   if (zone && zone.toUpperCase() !== "Z") {
+    const zh = Number(zone.slice(1, 3));
+    const zm = Number(zone.slice(4, 6));
+    if (zh > 23 || zm > 59) return undefined;
     const sign = zone.startsWith("-") ? -1 : 1;
-    t -= sign * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(4, 6))) * 60_000;
+    t -= sign * (zh * 60 + zm) * 60_000;
   }
   return t;
 }
