@@ -23,14 +23,19 @@ const goTime = v.pipe(
   v.check((s) => parseGoTime(s) !== undefined, "expected an RFC3339 time"),
 );
 
-// looseObject: other tools (and later gtd versions) may add keys; they are kept.
-export const StateFileSchema = v.looseObject({
-  running: v.optional(v.boolean(), false),
-  pid: v.optional(v.pipe(v.number(), v.integer()), 0),
-  started_at: v.optional(goTime, GO_ZERO_TIME),
-  last_heartbeat: v.optional(goTime, GO_ZERO_TIME),
-  heartbeat_count: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0)), 0),
-});
+// looseObject: other tools (and later gtd versions) may add keys; they are kept. valibot's object
+// schemas accept arrays, and every field here is optional, so an array is refused first: `[1,2]` is
+// corrupt, not an empty state with extra keys "0" and "1".
+export const StateFileSchema = v.pipe(
+  v.custom<Record<string, unknown>>((x) => typeof x === "object" && x !== null && !Array.isArray(x), "expected a JSON object"),
+  v.looseObject({
+    running: v.optional(v.boolean(), false),
+    pid: v.optional(v.pipe(v.number(), v.integer()), 0),
+    started_at: v.optional(goTime, GO_ZERO_TIME),
+    last_heartbeat: v.optional(goTime, GO_ZERO_TIME),
+    heartbeat_count: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0)), 0),
+  }),
+);
 
 export function emptyState(): DaemonState {
   return { running: false, pid: 0, startedAtMs: null, lastHeartbeatMs: null, heartbeatCount: 0, extra: {} };
