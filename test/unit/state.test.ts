@@ -1,0 +1,295 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { formatGoTime, formatLogStamp, GO_ZERO_TIME, parseGoTime } from "../../src/gotime.ts";
+import { emptyState, readState, serializeState, writeState, type DaemonState } from "../../src/state.ts";
+
+const FIXTURE = join(import.meta.dir, "..", "fixtures", "state", "original-state.json");
+
+// The original's example was written with TZ=UTC. Set it before any Date is formatted here, and put the
+// caller's zone back afterwards so other test files see what they expect.
+const originalTZ = process.env.TZ;
+function setTZ(tz: string | undefined): void {
+  if (tz === undefined) delete process.env.TZ;
+  else process.env.TZ = tz;
+}
+beforeAll(() => setTZ("UTC"));
+afterAll(() => setTZ(originalTZ));
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), "gtd-state-"));
+});
+afterEach(() => {
+  setTZ("UTC");
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const STARTED = Date.UTC(2026, 10, 25, 12, 9, 13, 883);
+const LAST = Date.UTC(2026, 10, 25, 12, 9, 14, 575);
+
+function state(over: Partial<DaemonState> = {}): DaemonState {
+  return { running: true, pid: 12393, startedAtMs: STARTED, lastHeartbeatMs: LAST, heartbeatCount: 1, extra: {}, ...over };
+}
+
+describe("byte compatibility with the original's state.json", () => {
+  test("the fixture is the original's exact bytes", () => {
+    const text = readFileSync(FIXTURE, "utf8");
+    expect(text.startsWith('{\n  "running": true,\n')).toBe(true);
+    expect(text.endsWith("\n}")).toBe(true);
+  });
+
+  test("reading the original's file gives its values, nanoseconds truncated to ms", () => {
+    const path = join(dir, "state.json");
+    copyFileSync(FIXTURE, path);
+    const { state: s, problem, movedTo } = readState(path, Date.now());
+    expect(problem).toBeNull();
+    expect(movedTo).toBeNull();
+    expect(s).toEqual({
+      running: true,
+      pid: 12393,
+      startedAtMs: STARTED,
+      lastHeartbeatMs: LAST,
+      heartbeatCount: 1,
+      extra: {},
+    });
+    expect(existsSync(path)).toBe(true);
+  });
+
+  test("serializing the same values gives the same bytes, fractions at ms precision", () => {
+    const original = readFileSync(FIXTURE, "utf8");
+    const expected = original.replace(".883947874Z", ".883Z").replace(".575282255Z", ".575Z");
+    expect(serializeState(state())).toBe(expected);
+    expect(serializeState(state())).toBe(
+      '{\n  "running": true,\n  "pid": 12393,\n  "started_at": "2026-11-25T12:09:13.883Z",\n' +
+        '  "last_heartbeat": "2026-11-25T12:09:14.575Z",\n  "heartbeat_count": 1\n}',
+    );
+  });
+
+  test("a read-then-write round trip keeps the original's layout", () => {
+    const path = join(dir, "state.json");
+    copyFileSync(FIXTURE, path);
+    const { state: s } = readState(path, Date.now());
+    writeState(path, s);
+    const written = readFileSync(path, "utf8");
+    expect(written).toBe(readFileSync(FIXTURE, "utf8").replace(".883947874Z", ".883Z").replace(".575282255Z", ".575Z"));
+    expect(readdirSync(dir)).toEqual(["state.json"]);
+  });
+
+  test("trailing fraction zeros are trimmed as Go does, and whole seconds have no fraction", () => {
+    const text = serializeState(state({ startedAtMs: Date.UTC(2026, 0, 2, 3, 4, 5, 500), lastHeartbeatMs: Date.UTC(2026, 0, 2, 3, 4, 6) }));
+    expect(text).toContain('"started_at": "2026-01-02T03:04:05.5Z"');
+    expect(text).toContain('"last_heartbeat": "2026-01-02T03:04:06Z"');
+  });
+
+  test("null times are Go's zero time, and running:false is written", () => {
+    expect(serializeState(emptyState())).toBe(
+      '{\n  "running": false,\n  "pid": 0,\n  "started_at": "0001-01-01T00:00:00Z",\n' +
+        '  "last_heartbeat": "0001-01-01T00:00:00Z",\n  "heartbeat_count": 0\n}',
+    );
+  });
+
+  test("the zero time reads back as null", () => {
+    const path = join(dir, "state.json");
+    writeState(path, state({ lastHeartbeatMs: null, heartbeatCount: 0 }));
+    const { state: s } = readState(path, Date.now());
+    expect(s.lastHeartbeatMs).toBeNull();
+    expect(s.startedAtMs).toBe(STARTED);
+  });
+});
+
+describe("extra keys", () => {
+  test("kept after the original five, in order, and round-tripped", () => {
+    const extra = { backoff: { deacon: { intervalMs: 450000 } }, requests: {}, next_heartbeat: "2026-11-25T12:14:13Z" };
+    const text = serializeState(state({ extra }));
+    const keys = Object.keys(JSON.parse(text));
+    expect(keys).toEqual(["running", "pid", "started_at", "last_heartbeat", "heartbeat_count", "backoff", "requests", "next_heartbeat"]);
+    expect(text).toEndWith('  "next_heartbeat": "2026-11-25T12:14:13Z"\n}');
+    const path = join(dir, "state.json");
+    writeState(path, state({ extra }));
+    const back = readState(path, Date.now()).state;
+    expect(back.extra).toEqual(extra);
+    expect(Object.keys(back.extra)).toEqual(["backoff", "requests", "next_heartbeat"]);
+    expect(serializeState(back)).toBe(text);
+  });
+
+  test("an extra key named like an original one never duplicates or overrides it", () => {
+    const text = serializeState(state({ extra: { pid: 999, running: false, heartbeat_count: 7, mine: 1 } }));
+    expect(text.match(/"pid"/g)?.length).toBe(1);
+    expect(text.match(/"running"/g)?.length).toBe(1);
+    const parsed = JSON.parse(text);
+    expect(parsed.pid).toBe(12393);
+    expect(parsed.running).toBe(true);
+    expect(parsed.heartbeat_count).toBe(1);
+    expect(Object.keys(parsed)).toEqual(["running", "pid", "started_at", "last_heartbeat", "heartbeat_count", "mine"]);
+  });
+
+  test("a file from another writer with keys in another order is read, and rewritten in the original's order", () => {
+    const path = join(dir, "state.json");
+    writeFileSync(path, JSON.stringify({ extra_first: "x", heartbeat_count: 4, pid: 5, running: false }));
+    const { state: s, problem } = readState(path, Date.now());
+    expect(problem).toBeNull();
+    expect(s).toEqual({ running: false, pid: 5, startedAtMs: null, lastHeartbeatMs: null, heartbeatCount: 4, extra: { extra_first: "x" } });
+    expect(Object.keys(JSON.parse(serializeState(s)))).toEqual([
+      "running", "pid", "started_at", "last_heartbeat", "heartbeat_count", "extra_first",
+    ]);
+  });
+});
+
+describe("readState on missing and corrupt files", () => {
+  const NOW = Date.UTC(2026, 10, 25, 13, 0, 0, 42);
+
+  test("missing → empty state, no problem", () => {
+    expect(readState(join(dir, "state.json"), NOW)).toEqual({ state: emptyState(), problem: null, movedTo: null });
+  });
+
+  test("corrupt JSON → empty state, the reason, and the file moved aside", () => {
+    const path = join(dir, "state.json");
+    writeFileSync(path, '{"running": tr');
+    const res = readState(path, NOW);
+    expect(res.state).toEqual(emptyState());
+    expect(res.problem).toStartWith("invalid JSON");
+    expect(res.movedTo).toBe(`${path}.corrupt-2026-11-25T13-00-00-042Z`);
+    expect(existsSync(path)).toBe(false);
+    expect(readFileSync(res.movedTo!, "utf8")).toBe('{"running": tr');
+  });
+
+  test("keepCorrupt leaves the file where it is", () => {
+    const path = join(dir, "state.json");
+    writeFileSync(path, "garbage");
+    const res = readState(path, NOW, { keepCorrupt: true });
+    expect(res.state).toEqual(emptyState());
+    expect(res.problem).not.toBeNull();
+    expect(res.movedTo).toBeNull();
+    expect(readdirSync(dir)).toEqual(["state.json"]);
+  });
+
+  test.each([
+    ["pid", { running: true, pid: "x" }],
+    ["pid", { pid: 1.5 }],
+    ["running", { running: "true" }],
+    ["started_at", { started_at: "yesterday" }],
+    ["last_heartbeat", { last_heartbeat: 12 }],
+    ["heartbeat_count", { heartbeat_count: -1 }],
+  ])("a wrong-typed %s counts as corrupt", (field, content) => {
+    const path = join(dir, "state.json");
+    writeFileSync(path, JSON.stringify(content));
+    const res = readState(path, NOW);
+    expect(res.state).toEqual(emptyState());
+    expect(res.problem).toContain(field);
+    expect(res.movedTo).not.toBeNull();
+    expect(existsSync(path)).toBe(false);
+  });
+
+  test.each(["[]", "[1,2]", "null", "\"state\""])("JSON that is not an object (%s) counts as corrupt", (text) => {
+    const path = join(dir, "state.json");
+    writeFileSync(path, text);
+    const res = readState(path, NOW, { keepCorrupt: true });
+    expect(res.state).toEqual(emptyState());
+    expect(res.problem).not.toBeNull();
+  });
+});
+
+describe("formatGoTime", () => {
+  test("UTC gives Z", () => {
+    expect(formatGoTime(STARTED)).toBe("2026-11-25T12:09:13.883Z");
+    expect(formatGoTime(null)).toBe(GO_ZERO_TIME);
+  });
+
+  test("a zone east of UTC gives +05:30 and the local wall clock", () => {
+    setTZ("Asia/Kolkata");
+    if (new Date(STARTED).getTimezoneOffset() !== -330) {
+      // The runtime did not pick up TZ: fall back to the round trip, which holds in any zone.
+      expect(parseGoTime(formatGoTime(STARTED))).toBe(STARTED);
+      return;
+    }
+    expect(formatGoTime(STARTED)).toBe("2026-11-25T17:39:13.883+05:30");
+    expect(parseGoTime(formatGoTime(STARTED))).toBe(STARTED);
+  });
+
+  test("a zone west of UTC gives a negative offset", () => {
+    setTZ("America/New_York");
+    if (new Date(STARTED).getTimezoneOffset() !== 300) {
+      expect(parseGoTime(formatGoTime(STARTED))).toBe(STARTED);
+      return;
+    }
+    expect(formatGoTime(STARTED)).toBe("2026-11-25T07:09:13.883-05:00");
+    expect(formatGoTime(Date.UTC(2026, 6, 1, 12, 0, 0))).toBe("2026-07-01T08:00:00-04:00");
+  });
+
+  test("state.json in a non-UTC zone reads back to the same instants", () => {
+    setTZ("Asia/Kolkata");
+    const path = join(dir, "state.json");
+    writeState(path, state());
+    expect(readState(path, Date.now()).state).toEqual(state());
+  });
+
+  test("round trip across many instants and zones", () => {
+    for (const tz of ["UTC", "Asia/Kolkata", "America/St_Johns", "Pacific/Chatham"]) {
+      setTZ(tz);
+      for (const ms of [0, 1, 999, STARTED, LAST, Date.UTC(2024, 1, 29, 23, 59, 59, 999)]) {
+        expect(parseGoTime(formatGoTime(ms))).toBe(ms);
+      }
+    }
+  });
+
+  test("formatLogStamp is YYYY/MM/DD HH:MM:SS in local time", () => {
+    expect(formatLogStamp(STARTED)).toBe("2026/11/25 12:09:13");
+    expect(formatLogStamp(new Date(2026, 0, 2, 3, 4, 5).getTime())).toBe("2026/01/02 03:04:05");
+  });
+});
+
+describe("parseGoTime", () => {
+  test("Z and offsets give the same instant", () => {
+    expect(parseGoTime("2026-11-25T12:09:13.883Z")).toBe(STARTED);
+    expect(parseGoTime("2026-11-25T17:39:13.883+05:30")).toBe(STARTED);
+    expect(parseGoTime("2026-11-25T07:09:13.883-05:00")).toBe(STARTED);
+    expect(parseGoTime("2026-11-25T12:09:13.883+00:00")).toBe(STARTED);
+  });
+
+  test("9-digit fractions are truncated to ms, never rounded up", () => {
+    expect(parseGoTime("2026-11-25T12:09:13.883947874Z")).toBe(STARTED);
+    expect(parseGoTime("2026-11-25T12:09:13.999999999Z")).toBe(Date.UTC(2026, 10, 25, 12, 9, 13, 999));
+    expect(parseGoTime("2026-11-25T12:09:13.5Z")).toBe(Date.UTC(2026, 10, 25, 12, 9, 13, 500));
+    expect(parseGoTime("2026-11-25T12:09:13Z")).toBe(Date.UTC(2026, 10, 25, 12, 9, 13));
+  });
+
+  test("the zero time is null", () => {
+    expect(parseGoTime(GO_ZERO_TIME)).toBeNull();
+    expect(parseGoTime("0001-01-01T00:00:00.000000000Z")).toBeNull();
+  });
+
+  test("lowercase t and z are accepted", () => {
+    expect(parseGoTime("2026-11-25t12:09:13.883z")).toBe(STARTED);
+  });
+
+  test.each([
+    "garbage",
+    "",
+    "2025-12-20 10:00:00",
+    "2026-11-25T12:09:13",
+    "2026-11-25T12:09:13.Z",
+    "2026-11-25T12:09:13.1234567890Z",
+    "2026-11-25T12:09:13+0530",
+    "2026-13-01T00:00:00Z",
+    "2026-02-29T00:00:00Z",
+    "2026-04-31T00:00:00Z",
+    "2026-01-01T24:00:00Z",
+    "2026-01-01T00:60:00Z",
+    "2026-01-01T00:00:60Z",
+    "2026-01-01T00:00:00+24:00",
+  ])("garbage %j is undefined", (text) => {
+    expect(parseGoTime(text)).toBeUndefined();
+  });
+
+  test("non-strings are undefined", () => {
+    expect(parseGoTime(undefined)).toBeUndefined();
+    expect(parseGoTime(null)).toBeUndefined();
+    expect(parseGoTime(1_700_000_000_000)).toBeUndefined();
+  });
+
+  test("a leap day in a leap year is valid", () => {
+    expect(parseGoTime("2028-02-29T00:00:00Z")).toBe(Date.UTC(2028, 1, 29));
+  });
+});
