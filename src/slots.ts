@@ -170,13 +170,18 @@ export function markConsumed(dir: string, session: string, slot: string, nowMs: 
  * Never throws: a missing or unreadable dir removes nothing.
  */
 export function clearStaleSlots(dir: string, nowMs: number, maxAgeMs: number): string[] {
+  return listStaleSlots(dir, nowMs, maxAgeMs).filter((name) => safeUnlink(join(dir, name)));
+}
+
+/** What clearStaleSlots removes, without removing it (dry runs plan with this). */
+export function listStaleSlots(dir: string, nowMs: number, maxAgeMs: number): string[] {
   let names: string[];
   try {
     names = readdirSync(dir);
   } catch {
     return [];
   }
-  const removed: string[] = [];
+  const stale: string[] = [];
   for (const name of names.sort()) {
     const isSlot = name.startsWith("slot-") && name.endsWith(".json");
     const isTemp = name.startsWith(".slot-") && name.endsWith(".tmp");
@@ -190,12 +195,12 @@ export function clearStaleSlots(dir: string, nowMs: number, maxAgeMs: number): s
     } catch {
       continue; // vanished meanwhile
     }
-    let stale = expired(nowMs - mtimeMs, maxAgeMs);
-    if (!stale && isSlot) {
+    let old = expired(nowMs - mtimeMs, maxAgeMs);
+    if (!old && isSlot) {
       const r = readSlotFile(path);
-      if (r !== null && !isCorrupt(r) && r.consumed) stale = r.sentAtMs === null || expired(nowMs - r.sentAtMs, maxAgeMs);
+      if (r !== null && !isCorrupt(r) && r.consumed) old = r.sentAtMs === null || expired(nowMs - r.sentAtMs, maxAgeMs);
     }
-    if (stale && safeUnlink(path)) removed.push(name);
+    if (old) stale.push(name);
   }
-  return removed;
+  return stale;
 }

@@ -6,9 +6,9 @@
  * remembered for this context, so that pokeAgents plans as if they were gone (a slot removed here would
  * not block the poke that follows in a real heartbeat).
  */
-import { readdirSync, statSync } from "node:fs";
-import { join } from "node:path";
-import { clearStaleSlots, isCorrupt, parseSlotFileName, readSlot, slotFileName } from "../slots.ts";
+import { clearStaleSlots, listStaleSlots } from "../slots.ts";
+
+export { listStaleSlots };
 import { decide, type Step, type TickContext } from "./context.ts";
 
 const plannedRemovals = new WeakMap<TickContext, Set<string>>();
@@ -34,42 +34,3 @@ export const clearStaleSlotsStep: Step = async (ctx) => {
   }
   return ctx;
 };
-
-const expired = (ageMs: number, maxAgeMs: number) => ageMs > maxAgeMs || ageMs < -maxAgeMs;
-
-/**
- * What clearStaleSlots would remove, without removing it: the same rules (mtime beyond maxAge; a consumed
- * slot whose sent_at is beyond maxAge; our own old temp files). Kept beside the step because slots.ts is
- * not ours to change; the slots-step test checks the two agree on the same directory.
- */
-export function listStaleSlots(dir: string, nowMs: number, maxAgeMs: number): string[] {
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return [];
-  }
-  const out: string[] = [];
-  for (const name of names.sort()) {
-    const isSlot = name.startsWith("slot-") && name.endsWith(".json");
-    const isTemp = name.startsWith(".slot-") && name.endsWith(".tmp");
-    if (!isSlot && !isTemp) continue;
-    let mtimeMs: number;
-    try {
-      const st = statSync(join(dir, name));
-      if (!st.isFile()) continue;
-      mtimeMs = st.mtimeMs;
-    } catch {
-      continue;
-    }
-    let stale = expired(nowMs - mtimeMs, maxAgeMs);
-    const parsed = isSlot ? parseSlotFileName(name) : null;
-    // readSlot builds the path from (session, slot): only ask it when that path is this very file.
-    if (!stale && parsed && slotFileName(parsed.session, parsed.slot) === name) {
-      const r = readSlot(dir, parsed.session, parsed.slot);
-      if (r !== null && !isCorrupt(r) && r.consumed) stale = r.sentAtMs === null || expired(nowMs - r.sentAtMs, maxAgeMs);
-    }
-    if (stale) out.push(name);
-  }
-  return out;
-}
