@@ -11,17 +11,21 @@ export function lastLines(path: string, n: number): string[] {
   try {
     const size = fstatSync(fd).size;
     // Read backwards in chunks until we have n lines: a 10 MB log is not read whole for 50 lines.
+    // Count newlines in the raw bytes and decode once at the end: a chunk boundary can fall inside a
+    // multi-byte character (the "µ" of a Go duration), which decoding chunk by chunk would mangle.
     let pos = size;
-    let text = "";
+    const chunks: Buffer[] = [];
+    let newlines = 0;
     const chunk = 64 * 1024;
-    while (pos > 0 && text.split("\n").length <= n + 1) {
+    while (pos > 0 && newlines <= n) {
       const len = Math.min(chunk, pos);
       pos -= len;
       const buf = Buffer.alloc(len);
       readSync(fd, buf, 0, len, pos);
-      text = buf.toString("utf8") + text;
+      chunks.unshift(buf);
+      for (const byte of buf) if (byte === 0x0a) newlines++;
     }
-    const lines = text.split("\n");
+    const lines = Buffer.concat(chunks).toString("utf8").split("\n");
     if (lines[lines.length - 1] === "") lines.pop();
     return lines.slice(-n);
   } finally {
