@@ -2,6 +2,8 @@
 import { closeSync, fstatSync, openSync, readSync, statSync } from "node:fs";
 
 export function lastLines(path: string, n: number): string[] {
+  // slice(-0) is slice(0): without this, `gtd logs -n 0` (which the CLI accepts) printed lines anyway.
+  if (n <= 0) return [];
   let fd: number;
   try {
     fd = openSync(path, "r");
