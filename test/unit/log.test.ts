@@ -1,0 +1,284 @@
+import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createFileLog, rotatedName } from "../../src/log.ts";
+import { follow, lastLines } from "../../src/log-tail.ts";
+import { waitFor } from "../helpers/wait.ts";
+
+let dir: string;
+let logPath: string;
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), "gtd-log-"));
+  logPath = join(dir, "daemon", "daemon.log");
+});
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** A clock at a local wall-clock time, so the expected stamp holds in any TZ. */
+function clockAt(y: number, mo: number, d: number, h: number, mi: number, s: number) {
+  let now = new Date(y, mo - 1, d, h, mi, s).getTime();
+  return {
+    now: () => now,
+    advance(ms: number) {
+      now += ms;
+    },
+  };
+}
+
+const STAMP = "2026/11/25 12:09:13";
+
+describe("createFileLog", () => {
+  test("one line per message, `YYYY/MM/DD HH:MM:SS message`, from the injected clock", () => {
+    const clock = clockAt(2026, 11, 25, 12, 9, 13);
+    const { log } = createFileLog({ path: logPath, maxBytes: 1_000_000, files: 3, clock });
+    log("Daemon starting (PID 42)");
+    clock.advance(61_000);
+    log("Heartbeat starting");
+    expect(readFileSync(logPath, "utf8")).toBe(
+      `${STAMP} Daemon starting (PID 42)\n2026/11/25 12:10:14 Heartbeat starting\n`,
+    );
+  });
+
+  test("pads single-digit fields", () => {
+    const { log } = createFileLog({ path: logPath, maxBytes: 1_000_000, files: 3, clock: clockAt(2026, 1, 2, 3, 4, 5) });
+    log("x");
+    expect(readFileSync(logPath, "utf8")).toBe("2026/01/02 03:04:05 x\n");
+  });
+
+  test("newlines in a message are folded into one line", () => {
+    const { log } = createFileLog({ path: logPath, maxBytes: 1_000_000, files: 3, clock: clockAt(2026, 11, 25, 12, 9, 13) });
+    log("Error executing lifecycle action: first\nsecond\r\nthird\n");
+    log("next");
+    const text = readFileSync(logPath, "utf8");
+    expect(text).toBe(`${STAMP} Error executing lifecycle action: first second third \n${STAMP} next\n`);
+    expect(text.split("\n").length).toBe(3);
+  });
+
+  test("appends to an existing log, mode 0644, and creates its directory", () => {
+    const clock = clockAt(2026, 11, 25, 12, 9, 13);
+    createFileLog({ path: logPath, maxBytes: 1_000_000, files: 3, clock }).log("first run");
+    createFileLog({ path: logPath, maxBytes: 1_000_000, files: 3, clock }).log("second run");
+    expect(readFileSync(logPath, "utf8")).toBe(`${STAMP} first run\n${STAMP} second run\n`);
+    expect(statSync(logPath).mode & 0o777).toBe(0o644 & ~process.umask());
+  });
+
+  test("the mirror gets each line exactly as written to the file", () => {
+    const mirrored: string[] = [];
+    const { log } = createFileLog({
+      path: logPath,
+      maxBytes: 1_000_000,
+      files: 3,
+      clock: clockAt(2026, 11, 25, 12, 9, 13),
+      mirror: (line) => mirrored.push(line),
+    });
+    log("one");
+    log("two\nlines");
+    expect(mirrored).toEqual([`${STAMP} one\n`, `${STAMP} two lines\n`]);
+    expect(readFileSync(logPath, "utf8")).toBe(mirrored.join(""));
+  });
+
+  test("rotation by size keeps exactly `files` files, newest in daemon.log", () => {
+    // Each line is 27 bytes ("2026/11/25 12:09:13 msg-NN\n"); 60 bytes holds two.
+    const { log } = createFileLog({ path: logPath, maxBytes: 60, files: 3, clock: clockAt(2026, 11, 25, 12, 9, 13) });
+    for (let i = 1; i <= 10; i++) log(`msg-${String(i).padStart(2, "0")}`);
+    const lines = (p: string) => readFileSync(p, "utf8").trimEnd().split("\n").map((l) => l.slice(STAMP.length + 1));
+    expect(readdirSync(join(dir, "daemon")).sort()).toEqual(["daemon.log", "daemon.log.1", "daemon.log.2"]);
+    expect(lines(logPath)).toEqual(["msg-09", "msg-10"]);
+    expect(lines(rotatedName(logPath, 1))).toEqual(["msg-07", "msg-08"]);
+    expect(lines(rotatedName(logPath, 2))).toEqual(["msg-05", "msg-06"]);
+    for (const f of readdirSync(join(dir, "daemon"))) expect(statSync(join(dir, "daemon", f)).size).toBeLessThanOrEqual(60);
+  });
+
+  test("files=1 keeps only daemon.log", () => {
+    const { log } = createFileLog({ path: logPath, maxBytes: 60, files: 1, clock: clockAt(2026, 11, 25, 12, 9, 13) });
+    for (let i = 1; i <= 5; i++) log(`msg-${String(i).padStart(2, "0")}`);
+    expect(readdirSync(join(dir, "daemon"))).toEqual(["daemon.log"]);
+    expect(readFileSync(logPath, "utf8")).toBe(`${STAMP} msg-05\n`);
+  });
+
+  test("an existing log already over the limit is rotated on the first write", () => {
+    const clock = clockAt(2026, 11, 25, 12, 9, 13);
+    createFileLog({ path: logPath, maxBytes: 1_000_000, files: 3, clock }).log("old ".repeat(20));
+    const { log } = createFileLog({ path: logPath, maxBytes: 60, files: 3, clock });
+    log("new");
+    expect(readFileSync(logPath, "utf8")).toBe(`${STAMP} new\n`);
+    expect(readFileSync(rotatedName(logPath, 1), "utf8")).toContain("old old");
+  });
+
+  test("a line longer than the limit is still written whole", () => {
+    const { log } = createFileLog({ path: logPath, maxBytes: 10, files: 2, clock: clockAt(2026, 11, 25, 12, 9, 13) });
+    log("a long message");
+    expect(readFileSync(logPath, "utf8")).toBe(`${STAMP} a long message\n`);
+  });
+
+  test("configure applies new limits (SIGHUP reload)", () => {
+    const { log, configure } = createFileLog({ path: logPath, maxBytes: 1_000_000, files: 3, clock: clockAt(2026, 11, 25, 12, 9, 13) });
+    for (let i = 1; i <= 4; i++) log(`msg-${String(i).padStart(2, "0")}`);
+    expect(existsSync(rotatedName(logPath, 1))).toBe(false);
+    configure(60, 2);
+    log("msg-05");
+    expect(readdirSync(join(dir, "daemon")).sort()).toEqual(["daemon.log", "daemon.log.1"]);
+    expect(readFileSync(logPath, "utf8")).toBe(`${STAMP} msg-05\n`);
+  });
+
+  test("the log never throws, even when the file cannot be written", () => {
+    const mirrored: string[] = [];
+    const { log } = createFileLog({
+      path: logPath,
+      maxBytes: 1_000_000,
+      files: 3,
+      clock: clockAt(2026, 11, 25, 12, 9, 13),
+      mirror: (l) => mirrored.push(l),
+    });
+    rmSync(join(dir, "daemon"), { recursive: true });
+    writeFileSync(join(dir, "daemon"), "a file where the directory was");
+    expect(() => log("still alive")).not.toThrow();
+    expect(mirrored).toEqual([`${STAMP} still alive\n`]);
+  });
+});
+
+describe("lastLines", () => {
+  test("a small file: the last n lines, and all of them when n is larger", () => {
+    writeFileSync(join(dir, "s.log"), "a\nb\nc\n");
+    expect(lastLines(join(dir, "s.log"), 2)).toEqual(["b", "c"]);
+    expect(lastLines(join(dir, "s.log"), 3)).toEqual(["a", "b", "c"]);
+    expect(lastLines(join(dir, "s.log"), 50)).toEqual(["a", "b", "c"]);
+  });
+
+  test("a last line without a newline counts", () => {
+    writeFileSync(join(dir, "s.log"), "a\nb\nc");
+    expect(lastLines(join(dir, "s.log"), 2)).toEqual(["b", "c"]);
+  });
+
+  test("n = 0 gives nothing; a missing or empty file gives nothing", () => {
+    writeFileSync(join(dir, "s.log"), "a\nb\n");
+    expect(lastLines(join(dir, "s.log"), 0)).toEqual([]);
+    expect(lastLines(join(dir, "none.log"), 10)).toEqual([]);
+    writeFileSync(join(dir, "empty.log"), "");
+    expect(lastLines(join(dir, "empty.log"), 10)).toEqual([]);
+  });
+
+  test("a large file (> 64 KB): last lines across chunk boundaries, and n larger than the file", () => {
+    const all = Array.from({ length: 8000 }, (_, i) => `2026/11/25 12:09:13 line ${String(i).padStart(5, "0")}`);
+    const path = join(dir, "big.log");
+    writeFileSync(path, `${all.join("\n")}\n`);
+    expect(statSync(path).size).toBeGreaterThan(3 * 64 * 1024);
+    expect(lastLines(path, 3)).toEqual(all.slice(-3));
+    expect(lastLines(path, 4000)).toEqual(all.slice(-4000));
+    expect(lastLines(path, 2185)).toEqual(all.slice(-2185));
+    expect(lastLines(path, 10_000)).toEqual(all);
+  });
+
+  test("a multi-byte character on a chunk boundary is not mangled", () => {
+    const path = join(dir, "utf8.log");
+    // The last 65536 bytes begin with the second byte of "µ" (2 bytes in UTF-8).
+    writeFileSync(path, `Poked Deacon (backoff now: 250µs)\nx µ${"x".repeat(65534)}\n`);
+    const [first, second] = lastLines(path, 2);
+    expect(first).toBe("Poked Deacon (backoff now: 250µs)");
+    expect(second).toBe(`x µ${"x".repeat(65534)}`);
+  });
+});
+
+describe("follow", () => {
+  test("prints what is appended, not what was there before", async () => {
+    const path = join(dir, "f.log");
+    writeFileSync(path, "old line\n");
+    let out = "";
+    const stop = new AbortController();
+    const done = follow(path, (s) => (out += s), stop.signal, 5);
+    try {
+      appendFileSync(path, "new 1\n");
+      await waitFor(() => out.includes("new 1\n"), { what: "first appended line" });
+      appendFileSync(path, "new 2\n");
+      await waitFor(() => out.includes("new 2\n"), { what: "second appended line" });
+      expect(out).toBe("new 1\nnew 2\n");
+    } finally {
+      stop.abort();
+      await done;
+    }
+  });
+
+  test("survives a rotation: rename + new file", async () => {
+    const path = join(dir, "f.log");
+    writeFileSync(path, "");
+    let out = "";
+    const stop = new AbortController();
+    const done = follow(path, (s) => (out += s), stop.signal, 5);
+    try {
+      appendFileSync(path, "before rotation\n");
+      await waitFor(() => out.includes("before rotation\n"), { what: "line before rotation" });
+      renameSync(path, `${path}.1`);
+      writeFileSync(path, "after rotation\n");
+      await waitFor(() => out.includes("after rotation\n"), { what: "line after rotation" });
+      appendFileSync(path, "and more\n");
+      await waitFor(() => out.includes("and more\n"), { what: "line appended after rotation" });
+      expect(out).toBe("before rotation\nafter rotation\nand more\n");
+    } finally {
+      stop.abort();
+      await done;
+    }
+  });
+
+  test("survives truncation in place", async () => {
+    const path = join(dir, "f.log");
+    writeFileSync(path, "0123456789\n");
+    let out = "";
+    const stop = new AbortController();
+    const done = follow(path, (s) => (out += s), stop.signal, 5);
+    try {
+      appendFileSync(path, "x\n");
+      await waitFor(() => out === "x\n", { what: "x" });
+      writeFileSync(path, "y\n");
+      await waitFor(() => out.endsWith("y\n"), { what: "y after truncation" });
+      expect(out).toBe("x\ny\n");
+    } finally {
+      stop.abort();
+      await done;
+    }
+  });
+
+  test("waits for a log that does not exist yet, then prints it from the start", async () => {
+    const path = join(dir, "later.log");
+    let out = "";
+    const stop = new AbortController();
+    const done = follow(path, (s) => (out += s), stop.signal, 5);
+    try {
+      writeFileSync(path, "first\n");
+      await waitFor(() => out === "first\n", { what: "the new file's content" });
+    } finally {
+      stop.abort();
+      await done;
+    }
+  });
+
+  test("follows a real FileLog through its own rotation", async () => {
+    const { log } = createFileLog({ path: logPath, maxBytes: 60, files: 3, clock: clockAt(2026, 11, 25, 12, 9, 13) });
+    log("msg-01");
+    let out = "";
+    const stop = new AbortController();
+    const done = follow(logPath, (s) => (out += s), stop.signal, 5);
+    try {
+      for (let i = 2; i <= 6; i++) {
+        log(`msg-0${i}`);
+        // Wait for each line before the next: a rotation between polls may skip the tail of the old file.
+        await waitFor(() => out.includes(`msg-0${i}`), { what: `msg-0${i}` });
+      }
+      expect(out).toBe(["02", "03", "04", "05", "06"].map((n) => `${STAMP} msg-${n}\n`).join(""));
+    } finally {
+      stop.abort();
+      await done;
+    }
+  });
+
+  test("abort ends follow", async () => {
+    const path = join(dir, "f.log");
+    writeFileSync(path, "");
+    const stop = new AbortController();
+    const done = follow(path, () => {}, stop.signal, 5);
+    stop.abort();
+    await done;
+  });
+});
