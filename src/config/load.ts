@@ -127,7 +127,12 @@ export function loadLayers(input: LoadInput): Layered {
     values[key] = SETTINGS[key].default;
     sources[key] = "default";
   }
-  const text = readText(input.configFile);
+  let text: string | null;
+  try {
+    text = readText(input.configFile);
+  } catch (err) {
+    throw new GtdError("CONFIG", `${input.configFile}: cannot read (${(err as Error).message})`, "it must be a readable JSON file, or absent");
+  }
   if (text !== null) {
     let parsed: unknown;
     try {
