@@ -4,6 +4,7 @@ export type ErrorCode =
   | "CONFIG"
   | "USAGE"
   | "NOT_RUNNING"
+  | "NOT_FOUND"
   | "ALREADY_RUNNING"
   | "START_FAILED"
   | "STOP_FAILED"

@@ -2,7 +2,7 @@
  * daemon/daemon.log in the original's format (`YYYY/MM/DD HH:MM:SS message`, one line per decision),
  * rotated by size (daemon.log → daemon.log.1 → …), optionally mirrored to stderr under --foreground.
  */
-import { appendFileSync, mkdirSync, renameSync, statSync, unlinkSync } from "node:fs";
+import { appendFileSync, fstatSync, mkdirSync, renameSync, statSync, unlinkSync } from "node:fs";
 import { dirname } from "node:path";
 import { formatLogStamp } from "./gotime.ts";
 import type { Clock, Log } from "./ports.ts";
@@ -55,7 +55,7 @@ export function createFileLog(opts: FileLogOptions): FileLog {
 
   const log: Log = (message) => {
     // One decision, one line: a message never spans lines in the file.
-    const line = `${formatLogStamp(opts.clock.now())} ${message.replace(/[\r\n]+/g, " ")}\n`;
+    const line = logLine(message, opts.clock.now());
     opts.mirror?.(line);
     try {
       const bytes = Buffer.byteLength(line);
@@ -82,4 +82,20 @@ function currentSize(path: string): number {
   } catch {
     return 0;
   }
+}
+
+/** Under `gtd start` (or systemd's StandardError=file:) stderr already is the log file. */
+export function stderrIsFile(path: string): boolean {
+  try {
+    const a = fstatSync(2);
+    const b = statSync(path);
+    return a.ino === b.ino && a.dev === b.dev;
+  } catch {
+    return false;
+  }
+}
+
+/** A line in the log's own format, for writing to a stderr that is the log. */
+export function logLine(message: string, nowMs = Date.now()): string {
+  return `${formatLogStamp(nowMs)} ${message.replace(/[\r\n]+/g, " ")}\n`;
 }

@@ -16,7 +16,7 @@ export default defineCommand({
     const n = Number(args.lines);
     if (!Number.isInteger(n) || n < 0) throw new GtdError("USAGE", `--lines: "${args.lines}" is not a whole number`, "e.g. gtd logs -n 100");
     if (!existsSync(paths.logFile) && !args.follow) {
-      throw new GtdError("NOT_RUNNING", `no log file found at ${paths.logFile}`, "the daemon has not run in this town yet");
+      throw new GtdError("NOT_FOUND", `no log file found at ${paths.logFile}`, "the daemon has not run in this town yet");
     }
     for (const line of lastLines(paths.logFile, n)) out(line);
     if (!args.follow) return 0;

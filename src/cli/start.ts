@@ -4,6 +4,7 @@ import { launchDetached } from "../daemon/launch.ts";
 import { probeDaemon } from "../daemon/liveness.ts";
 import { runDaemon } from "../daemon/run.ts";
 import { GtdError } from "../errors.ts";
+import { logLine, stderrIsFile } from "../log.ts";
 import { out, townArg, townFromArgs } from "./args.ts";
 
 export default defineCommand({
@@ -16,7 +17,16 @@ export default defineCommand({
   async run({ args }) {
     const paths = townFromArgs(args);
     const flags = args.heartbeat !== undefined ? { heartbeat: args.heartbeat } : {};
-    if (args.foreground) return runDaemon({ paths, flags, mirror: true });
+    if (args.foreground) {
+      try {
+        return await runDaemon({ paths, flags, mirror: true });
+      } catch (err) {
+        // Launched by `gtd start`, our stderr is the log: say it as a log line (the starter tells the user).
+        if (!(err instanceof GtdError) || !stderrIsFile(paths.logFile)) throw err;
+        process.stderr.write(logLine(`Not starting: ${err.message}`));
+        return err.exitCode;
+      }
+    }
     // Refuse a bad config here, on the user's terminal, before anything is spawned.
     await loadEffectiveConfig(paths, process.env, flags);
     const probe = probeDaemon(paths);

@@ -4,13 +4,12 @@
  * `running: true` → first heartbeat → schedule. Shutdown: stop scheduling, abort waits, let the pass in
  * flight end (bounded), write `running: false`, remove the PID file if it is still ours.
  */
-import { fstatSync, statSync } from "node:fs";
 import { loadEffectiveConfig } from "../config/effective.ts";
 import type { Config } from "../config/index.ts";
 import type { SettingKey } from "../config/settings.ts";
 import { GtdError, errorText } from "../errors.ts";
 import { formatGoTime } from "../gotime.ts";
-import { createFileLog } from "../log.ts";
+import { createFileLog, stderrIsFile } from "../log.ts";
 import type { Ports } from "../ports.ts";
 import { readState, writeState, type DaemonState } from "../state.ts";
 import { readText, safeUnlink, writeFileAtomic } from "../store.ts";
@@ -34,17 +33,6 @@ export interface RunDaemonOptions {
 
 /** Agent identity variables of whoever started us; mail the daemon sends must not carry them (defect #28). */
 const INHERITED_IDENTITY = ["GT_ROLE", "GT_RIG", "GT_CREW", "GT_POLECAT", "BD_ACTOR", "BEADS_IDENTITY"];
-
-/** Under `gtd start` (or systemd's StandardError=file:) stderr already is the log: don't write lines twice. */
-function stderrIsFile(path: string): boolean {
-  try {
-    const a = fstatSync(2);
-    const b = statSync(path);
-    return a.ino === b.ino && a.dev === b.dev;
-  } catch {
-    return false;
-  }
-}
 
 export async function runDaemon(opts: RunDaemonOptions): Promise<number> {
   const { paths } = opts;
@@ -123,6 +111,13 @@ export async function runDaemon(opts: RunDaemonOptions): Promise<number> {
     if (heartbeatChanged && schedule && !stopReason) {
       schedule.stop();
       schedule = await startSchedule(config.heartbeat, () => queue.request("heartbeat"));
+    }
+    state.extra.heartbeat = config.heartbeat;
+    state.extra.next_heartbeat = formatGoTime(schedule?.nextRunMs() ?? null);
+    try {
+      writeState(paths.stateFile, state);
+    } catch (err) {
+      log(`Warning: failed to save state: ${errorText(err)}`);
     }
     log(`Config reloaded, heartbeat ${schedule?.describe() ?? config.heartbeat}`);
   };

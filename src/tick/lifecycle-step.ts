@@ -51,6 +51,8 @@ export const processLifecycle: Step = async (ctx) => {
   try {
     inbox = await ctx.ports.mailbox.inbox(ctx.signal);
   } catch (err) {
+    // Shutdown killed the inbox command: that is not a mailbox failure worth a line.
+    if (ctx.signal.aborted) return ctx;
     const text = errorText(err);
     if (once(ctx, `inbox:${text}`, INBOX_ERROR_WINDOW_MS)) say(ctx, "error", `Error reading lifecycle mail: ${text}`);
     return ctx;
