@@ -10,17 +10,18 @@ export default defineCommand({
   args: {
     ...townArg,
     action: { type: "positional", required: true, description: "cycle, restart or shutdown" },
-    as: { type: "string", valueHint: "ID", description: "The agent asking: mayor, <rig>-witness, <rig>-refinery, <rig>-crew-<name>" },
+    as: { type: "string", valueHint: "ID", description: "The agent asking: mayor, <rig>-witness, <rig>-refinery, <rig>-crew-<name> (default: $GT_IDENTITY, which gtd sets in the sessions it starts)" },
   },
   async run({ args }) {
-    if (!args.as) throw new GtdError("USAGE", "--as is required", "e.g. gtd request cycle --as gastown-witness");
+    const identity = args.as ?? process.env.GT_IDENTITY;
+    if (!identity) throw new GtdError("USAGE", "--as is required outside a gtd-started session", "e.g. gtd request cycle --as gastown-witness");
     const paths = townFromArgs(args);
     const { config } = await loadEffectiveConfig(paths, process.env);
     const ports = buildPorts(config, paths, () => {});
     await requestLifecycle({
       paths,
       action: args.action,
-      identity: args.as,
+      identity,
       mailbox: ports.mailbox,
       nowMs: Date.now(),
       say: out,

@@ -1,7 +1,7 @@
 import { defineCommand } from "citty";
 import { loadEffectiveConfig } from "../config/effective.ts";
 import { launchDetached } from "../daemon/launch.ts";
-import { probeDaemon } from "../daemon/liveness.ts";
+import { alreadyRunning, probeDaemon } from "../daemon/liveness.ts";
 import { runDaemon } from "../daemon/run.ts";
 import { GtdError } from "../errors.ts";
 import { logLine, stderrIsFile } from "../log.ts";
@@ -31,7 +31,7 @@ export default defineCommand({
     await loadEffectiveConfig(paths, process.env, flags);
     const probe = probeDaemon(paths);
     if (probe.running) {
-      throw new GtdError("ALREADY_RUNNING", `daemon already running (PID ${probe.pid})`, "gtd status shows it; gtd stop stops it");
+      throw alreadyRunning(probe.pid);
     }
     const pid = await launchDetached(paths, args.heartbeat !== undefined ? ["--heartbeat", args.heartbeat] : []);
     out(`✓ Daemon started (PID ${pid})`);

@@ -8,7 +8,7 @@ import { GtdError } from "../errors.ts";
 import { readState } from "../state.ts";
 import { readText } from "../store.ts";
 import type { TownPaths } from "../town.ts";
-import { probeDaemon } from "./liveness.ts";
+import { alreadyRunning, probeDaemon } from "./liveness.ts";
 
 /** argv that re-runs this program: a compiled binary is its own execPath; `bun src/main.ts` is not. */
 export function selfArgv(): string[] {
@@ -44,7 +44,7 @@ export async function launchDetached(paths: TownPaths, extraArgs: string[], wait
     if (exited !== null) {
       // Our child lost the race to another start: say who won.
       if (probe.running && probe.pid !== pid) {
-        throw new GtdError("ALREADY_RUNNING", `daemon already running (PID ${probe.pid})`, "gtd status shows it; gtd stop stops it");
+        throw alreadyRunning(probe.pid);
       }
       throw new GtdError("START_FAILED", `daemon exited during start-up${lastLogLine(paths)}`, "see gtd logs");
     }

@@ -3,6 +3,7 @@
  * no lock behind it is stale, whatever process now has that PID: it is never signalled or counted.
  */
 import { readFileSync } from "node:fs";
+import { GtdError } from "../errors.ts";
 import type { TownPaths } from "../town.ts";
 import { lockHolder } from "./lock.ts";
 
@@ -55,4 +56,9 @@ export function processGone(pid: number): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === "ESRCH";
   }
+}
+
+/** `daemon already running (PID n)`: the original's words, with no hint, as scripts match them. */
+export function alreadyRunning(pid: number | null): GtdError {
+  return new GtdError("ALREADY_RUNNING", `daemon already running (PID ${pid ?? "unknown"})`);
 }

@@ -16,7 +16,7 @@ import { readText, safeUnlink, writeFileAtomic } from "../store.ts";
 import { Memory, newTickContext } from "../tick/context.ts";
 import { runHeartbeat, runLifecyclePass } from "../tick/pipeline.ts";
 import type { TownPaths } from "../town.ts";
-import { probeDaemon } from "./liveness.ts";
+import { alreadyRunning, probeDaemon } from "./liveness.ts";
 import { acquireLock } from "./lock.ts";
 import { PassQueue, type PassKind } from "./pass-queue.ts";
 import { startSchedule, type Schedule } from "./schedule.ts";
@@ -42,7 +42,7 @@ export async function runDaemon(opts: RunDaemonOptions): Promise<number> {
   const lock = await acquireLock(paths.lockFile);
   if (!lock) {
     const probe = probeDaemon(paths);
-    throw new GtdError("ALREADY_RUNNING", `daemon already running (PID ${probe.pid ?? "unknown"})`, "gtd status shows it; gtd stop stops it");
+    throw alreadyRunning(probe.pid);
   }
 
   const fileLog = createFileLog({
