@@ -191,6 +191,14 @@ test("no daemon: the request waits, and the first heartbeat of gtd start carries
   expect("requesting_cycle" in readJson(join(w.town, "mayor", "state.json"))).toBe(false);
 }, T);
 
+test("without --as, the identity is $GT_IDENTITY (set in the sessions gtd starts)", async () => {
+  const r = await w.run(["request", "shutdown"], { extraEnv: { ...env, GT_IDENTITY: "gastown-crew-joe" } });
+  expect(r.stderr).toBe("");
+  expect(r.code).toBe(0);
+  expect(r.stdout.split("\n")[0]).toBe(`✓ Set requesting_shutdown=true in ${join(w.town, "gastown", "crew", "joe", "state.json")}`);
+  expect(inbox().map((m) => m.title)).toEqual(["LIFECYCLE: gastown-crew-joe requesting shutdown"]);
+}, T);
+
 describe("refused requests change nothing", () => {
   for (const [as, error] of [
     ["../x", 'gtd: invalid agent identity: "../x" (only letters, digits, _ and - are allowed)'],
@@ -213,7 +221,7 @@ describe("refused requests change nothing", () => {
     expect(r.code).toBe(2);
     expect(r.stdout).toBe("");
     expect(r.stderr).toMatch(/^gtd: unknown action "reboot" \(use cycle, restart or shutdown\)\n$/);
-    const noAs = await w.run(["request", "cycle"], { extraEnv: env });
+    const noAs = await w.run(["request", "cycle"], { extraEnv: { ...env, GT_IDENTITY: undefined } });
     expect(noAs.code).toBe(2);
     expect(noAs.stderr).toMatch(/^gtd: --as is required/);
     expect(snapshotTree(w.tmux.root)).toEqual(before);
