@@ -13,6 +13,8 @@ const DEMO_AGENT = `#!/usr/bin/env bash
 # again; the ones it sleeps through show gtd's backoff.
 town="$1"
 pokes=0
+# The demo removes the town when it ends; never write into a town that is gone.
+trap 'exit 0' HUP TERM
 echo "demo agent (GT_ROLE=\${GT_ROLE:-unset}) waiting for pokes; type to talk to it"
 while IFS= read -r line; do
   printf '%s received: %s\\n' "$(date +%H:%M:%S)" "$line" | tee -a "$town/deacon/received.log"
@@ -20,7 +22,7 @@ while IFS= read -r line; do
     HEARTBEAT*)
       pokes=$((pokes + 1))
       if [ $((pokes % 2)) -eq 0 ]; then echo "  -> dozing through this one"; continue; fi
-      mkdir -p "$town/deacon"
+      [ -d "$town/mayor" ] || exit 0
       printf '{"timestamp":"%s","cycle":1,"last_action":"rounds"}\\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" > "$town/deacon/heartbeat.json.tmp"
       mv "$town/deacon/heartbeat.json.tmp" "$town/deacon/heartbeat.json"
       echo "  -> rounds done, heartbeat written" ;;

@@ -2,7 +2,9 @@
  * The agent's side of a lifecycle request (what handoff hooks call): set the flag, send the mail,
  * then signal, in that order (the original signalled first, so its first pass failed verification).
  */
+import { existsSync } from "node:fs";
 import { resolveAgent } from "../agents/identity.ts";
+import { safeUnlink } from "../store.ts";
 import { probeDaemon } from "../daemon/liveness.ts";
 import { GtdError, errorText } from "../errors.ts";
 import type { MailboxPort } from "../ports.ts";
@@ -40,13 +42,16 @@ export async function requestLifecycle(o: HandoffOptions): Promise<{ signalled: 
   const spec = resolveAgent(o.identity, o.paths.root);
   if ("error" in spec) throw new GtdError("IDENTITY", spec.error, "--as takes mayor, <rig>-witness, <rig>-refinery or <rig>-crew-<name>");
 
+  const hadStateFile = existsSync(spec.stateFile);
   setRequestFlag(spec.stateFile, action, o.nowMs);
   o.say(`✓ Set ${flagKey(action)}=true in ${spec.stateFile}`);
   try {
     await o.mailbox.send("deacon/", lifecycleSubject(spec.identity, action), lifecycleBody(spec.identity, action, new Date(o.nowMs).toISOString()));
   } catch (err) {
-    // No mail, no request: take the flag back so a later stray message cannot find it set.
-    clearRequestFlag(spec.stateFile, action);
+    // No mail, no request: take the flag back so a later stray message cannot find it set (and leave
+    // no state file behind where there was none).
+    if (hadStateFile) clearRequestFlag(spec.stateFile, action);
+    else safeUnlink(spec.stateFile);
     throw new GtdError("MAILBOX", `sending the request failed, flag cleared again: ${errorText(err)}`, (err as GtdError).hint);
   }
   o.say(`✓ Sent ${action} request to deacon/`);

@@ -243,4 +243,13 @@ describe("refused requests change nothing", () => {
     expect(w.logMessages().some((m) => m.startsWith("Received SIGUSR1"))).toBe(false); // not signalled
     expect(await w.waitRunning(pid)).toBe(pid);
   }, T);
+
+  test("a failing mail send for an agent with no state file leaves no state file behind", async () => {
+    const stateFile = join(w.town, "gastown", "witness", "state.json");
+    mkdirSync(join(w.town, "gastown"), { recursive: true });
+    const r = await request("cycle", "gastown-witness", { FAKE_BD_SEND_RC: "1" });
+    expect(r.code).toBe(1);
+    expect(existsSync(stateFile)).toBe(false);
+    expect(inbox()).toEqual([]);
+  }, T);
 });
