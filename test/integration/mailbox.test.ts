@@ -2,7 +2,7 @@
  * The command-line mailbox against the fake `bd` in test/fixtures/bin (real processes, real runner).
  */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { defaultConfig } from "../../src/config/index.ts";
@@ -10,30 +10,9 @@ import { GtdError } from "../../src/errors.ts";
 import { createMailbox, fillArgv, type MailboxOptions } from "../../src/lifecycle/mailbox.ts";
 import type { MailboxPort } from "../../src/ports.ts";
 import { runCommand } from "../../src/proc.ts";
+import { readFakeLog } from "../helpers/fake-log.ts";
 
 const FAKE_BIN = resolve(import.meta.dir, "../fixtures/bin");
-
-/** One call recorded by a fake: its argv and working directory (format in test/fixtures/bin/bd). */
-interface FakeCall {
-  argv: string[];
-  cwd: string;
-}
-
-function decodeField(field: string): string {
-  return field.replace(/\\(\\|n)/g, (_, c: string) => (c === "n" ? "\n" : "\\"));
-}
-
-function readFakeLog(path: string): FakeCall[] {
-  if (!existsSync(path)) return [];
-  return readFileSync(path, "utf8")
-    .split("\n")
-    .filter((line) => line !== "")
-    .map((line) => {
-      const fields = line.split("\x1f").map(decodeField);
-      // ARGV, args…, CWD, dir: the last two fields are always CWD and the directory.
-      return { argv: fields.slice(1, -2), cwd: fields[fields.length - 1]! };
-    });
-}
 
 let town: string;
 let inboxFile: string;
