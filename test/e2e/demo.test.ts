@@ -6,7 +6,8 @@
 import { afterEach, beforeEach, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync } from "node:fs";
 import { join } from "node:path";
-import { socketsUnder, spawnGtd, type Streamed } from "../helpers/e2e-town.ts";
+import { socketsUnder } from "../helpers/e2e-town.ts";
+import { spawnGtd, type Streamed } from "../helpers/gtd-cli.ts";
 import { createTmuxEnv, type TmuxEnv } from "../helpers/tmux-env.ts";
 import { waitFor } from "../helpers/wait.ts";
 

@@ -1,13 +1,12 @@
 /**
- * Helpers for the end-to-end tests of request, tick and demo (on top of gtd-cli.ts): a background daemon,
- * a streamed gtd child, the fake agent's START lines, the private server's sessions, a snapshot of a
- * directory tree (to prove "changed nothing"), and the tmux servers listening under a directory.
+ * Helpers for the end-to-end tests (on top of gtd-cli.ts): a background daemon, the fake agent's START
+ * lines, the private server's sessions, a snapshot of a directory tree (to prove "changed nothing"), and
+ * the tmux servers listening under a directory.
  */
-import type { Subprocess } from "bun";
 import { lstatSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { join, relative } from "node:path";
 import { expect } from "bun:test";
-import { GTD, type GtdWorld } from "./gtd-cli.ts";
+import type { GtdWorld } from "./gtd-cli.ts";
 import type { TmuxEnv } from "./tmux-env.ts";
 import { waitFor } from "./wait.ts";
 
@@ -73,34 +72,6 @@ export function snapshotTree(root: string): Record<string, string> {
   };
   walk(root);
   return out;
-}
-
-export interface Streamed {
-  proc: Subprocess<"ignore", "pipe", "pipe">;
-  stdout(): string;
-  stderr(): string;
-  exited: Promise<number>;
-}
-
-/** Spawn dist/gtd with `args`, collecting stdout and stderr as they come (for long-running commands). */
-export function spawnGtd(args: string[], opts: { env: Record<string, string | undefined>; cwd?: string }): Streamed {
-  const proc = Bun.spawn([GTD, ...args], {
-    cwd: opts.cwd,
-    env: opts.env as Record<string, string>,
-    stdin: "ignore",
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  let out = "";
-  let err = "";
-  const pump = async (s: ReadableStream<Uint8Array>, add: (t: string) => void) => {
-    const dec = new TextDecoder();
-    for await (const chunk of s) add(dec.decode(chunk, { stream: true }));
-  };
-  const done = Promise.all([pump(proc.stdout, (t) => (out += t)), pump(proc.stderr, (t) => (err += t))]);
-  // Resolves once the process has exited and both pipes are drained, so the output is complete.
-  const exited = Promise.all([proc.exited, done]).then(([code]) => code);
-  return { proc, stdout: () => out, stderr: () => err, exited };
 }
 
 /**

@@ -13,6 +13,7 @@
 import type { Subprocess } from "bun";
 import { existsSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { readFakeLog, type FakeCall } from "./fake-log.ts";
 import { createTmuxEnv, type TmuxEnv } from "./tmux-env.ts";
 import { waitFor } from "./wait.ts";
 
@@ -53,14 +54,19 @@ export async function runGtd(args: string[], opts: RunOpts = {}): Promise<RunRes
   return timedOut ? { code: -1, stdout, stderr: `${stderr}\n[runGtd: timed out: gtd ${args.join(" ")}]` } : { code, stdout, stderr };
 }
 
-/** Linux process state letter ("Z" zombie), or null when the process does not exist. */
-export function procState(pid: number): string | null {
+/** The fields of /proc/<pid>/stat after `(comm)`, from the state letter on; null when there is none. */
+function procStatFields(pid: number): string[] | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[0] ?? null;
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   } catch {
     return null;
   }
+}
+
+/** Linux process state letter ("Z" zombie), or null when the process does not exist. */
+export function procState(pid: number): string | null {
+  return procStatFields(pid)?.[0] ?? null;
 }
 
 /** Exists and is not a zombie. */
@@ -71,12 +77,8 @@ export function procAlive(pid: number): boolean {
 
 /** Parent PID from /proc/<pid>/stat, or null. */
 export function procParent(pid: number): number | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-  } catch {
-    return null;
-  }
+  const fields = procStatFields(pid);
+  return fields === null ? null : Number(fields[1]);
 }
 
 /**
@@ -102,12 +104,32 @@ export function daemonPids(town: string): number[] {
   return pids.filter((p) => !pids.includes(procParent(p) ?? -1)).sort((a, b) => a - b);
 }
 
-/** One field-separated fake-bd log line → argv (see test/fixtures/bin/bd). */
-function decodeBdLine(line: string): { argv: string[]; cwd: string } {
-  const dec = (s: string) => s.replace(/\\(\\|n)/g, (_, c: string) => (c === "n" ? "\n" : "\\"));
-  const f = line.split("\x1f");
-  const cwdAt = f.lastIndexOf("CWD");
-  return { argv: f.slice(1, cwdAt).map(dec), cwd: dec(f[cwdAt + 1] ?? "") };
+export interface Streamed {
+  proc: Subprocess<"ignore", "pipe", "pipe">;
+  stdout(): string;
+  stderr(): string;
+  exited: Promise<number>;
+}
+
+/** Spawn dist/gtd with `args`, collecting stdout and stderr as they come (for long-running commands). */
+export function spawnGtd(args: string[], opts: { env: Record<string, string | undefined>; cwd?: string }): Streamed {
+  const proc = Bun.spawn([GTD, ...args], {
+    cwd: opts.cwd,
+    env: opts.env as Record<string, string>,
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  let out = "";
+  let err = "";
+  const pump = async (s: ReadableStream<Uint8Array>, add: (t: string) => void) => {
+    const dec = new TextDecoder();
+    for await (const chunk of s) add(dec.decode(chunk, { stream: true }));
+  };
+  const done = Promise.all([pump(proc.stdout, (t) => (out += t)), pump(proc.stderr, (t) => (err += t))]);
+  // Resolves once the process has exited and both pipes are drained, so the output is complete.
+  const exited = Promise.all([proc.exited, done]).then(([code]) => code);
+  return { proc, stdout: () => out, stderr: () => err, exited };
 }
 
 export interface Foreground {
@@ -142,7 +164,7 @@ export interface GtdWorld {
   readLog(): string;
   /** Log lines without the `YYYY/MM/DD HH:MM:SS ` prefix. */
   logMessages(): string[];
-  bdCalls(): Array<{ argv: string[]; cwd: string }>;
+  bdCalls(): FakeCall[];
   inboxCalls(): number;
   /** `gtd status --json`, parsed, with the exit code. */
   status(): Promise<{ code: number; json: Record<string, any> }>;
@@ -200,22 +222,9 @@ export async function createGtdWorld(): Promise<GtdWorld> {
     run: (args, opts = {}) =>
       runGtd(args, { cwd: opts.cwd ?? town, timeoutMs: opts.timeoutMs, env: { ...env, ...opts.extraEnv, ...opts.env } }),
     foreground(args = [], extraEnv = {}) {
-      const proc = Bun.spawn([GTD, "start", "--foreground", "--town", town, ...args], {
-        cwd: town,
-        env: { ...env, ...extraEnv } as Record<string, string>,
-        stdin: "ignore",
-        stdout: "pipe",
-        stderr: "pipe",
-      });
-      let err = "";
-      let out = "";
-      const pump = async (s: ReadableStream<Uint8Array>, add: (t: string) => void) => {
-        const dec = new TextDecoder();
-        for await (const chunk of s) add(dec.decode(chunk, { stream: true }));
-      };
-      void pump(proc.stderr, (t) => (err += t));
-      void pump(proc.stdout, (t) => (out += t));
-      const fg: Foreground = { proc, pid: proc.pid, stderr: () => err, stdout: () => out, exited: proc.exited };
+      const { proc, stderr, stdout } = spawnGtd(["start", "--foreground", "--town", town, ...args], { cwd: town, env: { ...env, ...extraEnv } });
+      // `exited` is the process's own exit, not waiting for the pipes to drain.
+      const fg: Foreground = { proc, pid: proc.pid, stderr, stdout, exited: proc.exited };
       children.push(fg);
       return fg;
     },
@@ -228,7 +237,7 @@ export async function createGtdWorld(): Promise<GtdWorld> {
     readPidFile: () => read(paths.pidFile),
     readLog: () => read(paths.logFile) ?? "",
     logMessages: () => world.readLog().split("\n").filter(Boolean).map((l) => l.replace(LOG_PREFIX, "")),
-    bdCalls: () => (read(bdLog) ?? "").split("\n").filter(Boolean).map(decodeBdLine),
+    bdCalls: () => readFakeLog(bdLog),
     inboxCalls: () => world.bdCalls().filter((c) => c.argv[0] === "mail" && c.argv[1] === "inbox").length,
     async status() {
       const r = await world.run(["status", "--json"]);
