@@ -5,25 +5,19 @@
  * daemon stuck in a hung `bd` is still graceful. The slow/hung bd is the fake's FAKE_BD_SLEEP, switched
  * on for later calls with world.setBdSleep.
  */
-import { afterEach, beforeEach, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { existsSync, writeFileSync, mkdirSync } from "node:fs";
-import { createGtdWorld, daemonPids, type Foreground, type GtdWorld } from "../helpers/gtd-cli.ts";
+import { daemonPids, type Foreground, useGtdWorld } from "../helpers/gtd-cli.ts";
 import { waitFor } from "../helpers/wait.ts";
 
 const T = 30_000;
-let w: GtdWorld;
-beforeEach(async () => {
-  w = await createGtdWorld();
-});
-afterEach(async () => {
-  await w.cleanup();
-});
+const w = useGtdWorld();
 
 /** A foreground daemon that has finished its first heartbeat. */
 async function foreground(args: string[] = []): Promise<Foreground> {
-  const fg = w.foreground(args);
-  await w.waitRunning(fg.pid);
-  await w.waitForLog("Heartbeat complete (#1)");
+  const fg = w().foreground(args);
+  await w().waitRunning(fg.pid);
+  await w().waitForLog("Heartbeat complete (#1)");
   return fg;
 }
 
@@ -31,7 +25,7 @@ async function foreground(args: string[] = []): Promise<Foreground> {
 async function exitWithin(fg: Foreground, ms: number): Promise<number> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`daemon did not exit within ${ms}ms; log: ${w.logMessages().slice(-6).join(" | ")}`)), ms);
+    timer = setTimeout(() => reject(new Error(`daemon did not exit within ${ms}ms; log: ${w().logMessages().slice(-6).join(" | ")}`)), ms);
   });
   try {
     return await Promise.race([fg.exited, timeout]);
@@ -41,26 +35,26 @@ async function exitWithin(fg: Foreground, ms: number): Promise<number> {
 }
 
 function writeConfig(obj: unknown): void {
-  mkdirSync(w.paths.daemonDir, { recursive: true });
-  writeFileSync(w.paths.configFile, JSON.stringify(obj));
+  mkdirSync(w().paths.daemonDir, { recursive: true });
+  writeFileSync(w().paths.configFile, JSON.stringify(obj));
 }
 
-const count = (text: string) => w.logMessages().filter((m) => m.includes(text)).length;
+const count = (text: string) => w().logMessages().filter((m) => m.includes(text)).length;
 
 for (const [sig, name] of [["SIGTERM", "terminated"], ["SIGINT", "interrupt"]] as const) {
   test(`${sig}: exit 0, running:false, PID file removed`, async () => {
     const fg = await foreground();
-    const before = w.readState();
+    const before = w().readState();
     fg.proc.kill(sig);
     expect(await exitWithin(fg, 5_000)).toBe(0);
-    const msgs = w.logMessages();
+    const msgs = w().logMessages();
     const tail = [`Received signal ${name}, shutting down`, "Daemon shutting down", "Daemon stopped"].map((s) => msgs.indexOf(s));
     expect(tail.every((i) => i >= 0)).toBe(true);
     expect([...tail].sort((a, b) => a - b)).toEqual(tail);
-    const after = w.readState();
+    const after = w().readState();
     expect(after).toMatchObject({ running: false, pid: fg.pid, started_at: before.started_at, heartbeat_count: before.heartbeat_count });
-    expect(existsSync(w.paths.pidFile)).toBe(false);
-    expect((await w.status()).code).toBe(3);
+    expect(existsSync(w().paths.pidFile)).toBe(false);
+    expect((await w().status()).code).toBe(3);
   }, T);
 }
 
@@ -68,11 +62,11 @@ test("SIGHUP with a valid changed config reloads it and keeps running", async ()
   const fg = await foreground();
   writeConfig({ heartbeat: "1h" });
   fg.proc.kill("SIGHUP");
-  await w.waitForLog("Config reloaded");
-  expect(w.logMessages().find((m) => m.startsWith("Config reloaded"))).toMatch(/heartbeat every 1h0m0s/);
+  await w().waitForLog("Config reloaded");
+  expect(w().logMessages().find((m) => m.startsWith("Config reloaded"))).toMatch(/heartbeat every 1h0m0s/);
   expect(fg.proc.exitCode).toBeNull();
-  expect(await w.waitRunning(fg.pid)).toBe(fg.pid);
-  expect(w.readPidFile()).toBe(String(fg.pid));
+  expect(await w().waitRunning(fg.pid)).toBe(fg.pid);
+  expect(w().readPidFile()).toBe(String(fg.pid));
   // Still answers signals after the reload.
   fg.proc.kill("SIGTERM");
   expect(await exitWithin(fg, 5_000)).toBe(0);
@@ -82,22 +76,22 @@ test("SIGHUP with a bad config is refused, naming the key; the old config stays 
   const fg = await foreground(["--heartbeat", "250ms"]);
   writeConfig({ heartbeat: "1h", bogus: 1 });
   fg.proc.kill("SIGHUP");
-  await w.waitForLog("Config reload refused");
-  const line = w.logMessages().find((m) => m.startsWith("Config reload refused"))!;
+  await w().waitForLog("Config reload refused");
+  const line = w().logMessages().find((m) => m.startsWith("Config reload refused"))!;
   expect(line).toContain("bogus");
   expect(count("Config reloaded")).toBe(0);
   // The 250ms heartbeat (not the file's 1h) keeps ticking after the refusal.
-  const n = w.readState().heartbeat_count as number;
-  await w.waitForHeartbeats(n + 2, 8_000);
-  expect(await w.waitRunning(fg.pid)).toBe(fg.pid);
+  const n = w().readState().heartbeat_count as number;
+  await w().waitForHeartbeats(n + 2, 8_000);
+  expect(await w().waitRunning(fg.pid)).toBe(fg.pid);
 }, T);
 
 test("SIGTERM during a SIGUSR1 pass stuck in bd exits promptly", async () => {
   const fg = await foreground();
-  w.setBdSleep(60);
-  const inbox = w.inboxCalls();
+  w().setBdSleep(60);
+  const inbox = w().inboxCalls();
   fg.proc.kill("SIGUSR1");
-  await waitFor(() => w.inboxCalls() === inbox + 1, { what: "the SIGUSR1 pass's inbox call" });
+  await waitFor(() => w().inboxCalls() === inbox + 1, { what: "the SIGUSR1 pass's inbox call" });
   // bd is now hung (it records its call, then sleeps); a second SIGUSR1 is pending behind it.
   fg.proc.kill("SIGUSR1");
   await waitFor(() => count("Received SIGUSR1") === 2, { what: "second SIGUSR1 logged" });
@@ -106,37 +100,37 @@ test("SIGTERM during a SIGUSR1 pass stuck in bd exits promptly", async () => {
   expect(await exitWithin(fg, 8_000)).toBe(0);
   const elapsed = Date.now() - t0;
   expect(elapsed).toBeLessThan(4_000); // the stop timeout is 10s
-  expect(w.readState().running).toBe(false);
-  expect(existsSync(w.paths.pidFile)).toBe(false);
-  expect(w.inboxCalls()).toBe(inbox + 1); // the pending SIGUSR1 did not start another pass
+  expect(w().readState().running).toBe(false);
+  expect(existsSync(w().paths.pidFile)).toBe(false);
+  expect(w().inboxCalls()).toBe(inbox + 1); // the pending SIGUSR1 did not start another pass
 }, T);
 
 test("many SIGUSR1s during a slow pass cause exactly one more pass", async () => {
   const fg = await foreground();
-  const inbox = w.inboxCalls();
-  w.setBdSleep(3);
+  const inbox = w().inboxCalls();
+  w().setBdSleep(3);
   fg.proc.kill("SIGUSR1");
-  await waitFor(() => w.inboxCalls() === inbox + 1, { what: "the first pass's inbox call" });
+  await waitFor(() => w().inboxCalls() === inbox + 1, { what: "the first pass's inbox call" });
   // One at a time: the kernel merges a signal that is sent while the same one is still pending.
   for (let i = 2; i <= 6; i++) {
     fg.proc.kill("SIGUSR1");
     await waitFor(() => count("Received SIGUSR1") === i, { what: `SIGUSR1 #${i} logged` });
   }
-  expect(w.inboxCalls()).toBe(inbox + 1); // all five arrived while the first pass was still in bd
-  w.setBdSleep(null);
-  await waitFor(() => w.inboxCalls() === inbox + 2, { timeoutMs: 10_000, what: "the one follow-up pass" });
+  expect(w().inboxCalls()).toBe(inbox + 1); // all five arrived while the first pass was still in bd
+  w().setBdSleep(null);
+  await waitFor(() => w().inboxCalls() === inbox + 2, { timeoutMs: 10_000, what: "the one follow-up pass" });
   // Stop, so no pass can still be coming: the count is final.
   fg.proc.kill("SIGTERM");
   expect(await exitWithin(fg, 5_000)).toBe(0);
-  expect(w.inboxCalls()).toBe(inbox + 2);
-  expect(w.readState().heartbeat_count).toBe(1);
+  expect(w().inboxCalls()).toBe(inbox + 2);
+  expect(w().readState().heartbeat_count).toBe(1);
 }, T);
 
 test("--foreground mirrors the log to stderr", async () => {
   const fg = await foreground();
   await waitFor(() => fg.stderr().includes("Heartbeat complete (#1)"), { what: "mirrored heartbeat line" });
   const mirrored = fg.stderr().split("\n").filter(Boolean);
-  const logged = w.readLog().split("\n").filter(Boolean);
+  const logged = w().readLog().split("\n").filter(Boolean);
   expect(mirrored[0]).toMatch(new RegExp(`^\\d{4}/\\d\\d/\\d\\d \\d\\d:\\d\\d:\\d\\d Daemon starting \\(PID ${fg.pid}\\)$`));
   expect(logged.slice(0, mirrored.length)).toEqual(mirrored);
   expect(fg.stdout()).toBe("");
@@ -146,20 +140,20 @@ test("--foreground mirrors the log to stderr", async () => {
 }, T);
 
 test("gtd stop on a daemon stuck in a hung bd is graceful and within the timeout", async () => {
-  w.setBdSleep(60);
-  const fg = w.foreground();
-  await w.waitRunning(fg.pid);
-  await waitFor(() => w.inboxCalls() === 1, { what: "first heartbeat stuck in bd" });
-  await w.waitForLog("Heartbeat starting");
+  w().setBdSleep(60);
+  const fg = w().foreground();
+  await w().waitRunning(fg.pid);
+  await waitFor(() => w().inboxCalls() === 1, { what: "first heartbeat stuck in bd" });
+  await w().waitForLog("Heartbeat starting");
   const t0 = Date.now();
-  const r = await w.run(["stop", "--timeout", "5s"]);
+  const r = await w().run(["stop", "--timeout", "5s"]);
   const elapsed = Date.now() - t0;
   expect(r.stderr).toBe("");
   expect(r.code).toBe(0);
   expect(r.stdout).toBe(`✓ Daemon stopped (was PID ${fg.pid})\n`);
   expect(elapsed).toBeLessThan(5_000);
   expect(await exitWithin(fg, 5_000)).toBe(0);
-  expect(w.readState().running).toBe(false);
-  expect(existsSync(w.paths.pidFile)).toBe(false);
-  expect(daemonPids(w.town)).toEqual([]);
+  expect(w().readState().running).toBe(false);
+  expect(existsSync(w().paths.pidFile)).toBe(false);
+  expect(daemonPids(w().town)).toEqual([]);
 }, T);

@@ -3,24 +3,16 @@
  * a kill -9'd daemon never blocks the next start; a PID file naming an unrelated live process is never
  * signalled and never counts as running; a second foreground daemon leaves the first one's files alone.
  */
-import { afterEach, beforeEach, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { mkdirSync, writeFileSync } from "node:fs";
-import { createGtdWorld, daemonPids, describePids, procAlive, procState, type GtdWorld } from "../helpers/gtd-cli.ts";
+import { daemonPids, describePids, procAlive, procState, startedPid, useGtdWorld } from "../helpers/gtd-cli.ts";
 import { waitFor } from "../helpers/wait.ts";
 
 const T = 30_000;
-let w: GtdWorld;
-beforeEach(async () => {
-  w = await createGtdWorld();
-});
-afterEach(async () => {
-  await w.cleanup();
-});
-
-const startedPid = (stdout: string) => Number(/^✓ Daemon started \(PID (\d+)\)\n$/.exec(stdout)?.[1] ?? NaN);
+const w = useGtdWorld();
 
 test("six concurrent starts: exactly one daemon, the others name it", async () => {
-  const results = await Promise.all(Array.from({ length: 6 }, () => w.run(["start"], { timeoutMs: 20_000 })));
+  const results = await Promise.all(Array.from({ length: 6 }, () => w().run(["start"], { timeoutMs: 20_000 })));
   const winners = results.filter((r) => r.code === 0);
   const losers = results.filter((r) => r.code !== 0);
   const report = JSON.stringify(results);
@@ -34,74 +26,74 @@ test("six concurrent starts: exactly one daemon, the others name it", async () =
     expect(r.stderr, report).toMatch(new RegExp(`^gtd: daemon already running \\(PID ${pid}\\)`));
     expect(r.stderr.trimEnd().split("\n").length).toBe(1);
   }
-  expect(await w.waitRunning(pid)).toBe(pid);
-  expect(w.readPidFile()).toBe(String(pid));
+  expect(await w().waitRunning(pid)).toBe(pid);
+  expect(w().readPidFile()).toBe(String(pid));
   // Losing children exit on their own; only the winner is left.
-  await waitFor(() => daemonPids(w.town).length === 1, { what: `one daemon process (${describePids(daemonPids(w.town))})` });
-  expect(daemonPids(w.town)).toEqual([pid]);
-  expect(w.readState()).toMatchObject({ running: true, pid });
+  await waitFor(() => daemonPids(w().town).length === 1, { what: `one daemon process (${describePids(daemonPids(w().town))})` });
+  expect(daemonPids(w().town)).toEqual([pid]);
+  expect(w().readState()).toMatchObject({ running: true, pid });
 }, T);
 
 test("after kill -9 the next start works with no manual cleanup", async () => {
-  const first = await w.run(["start"]);
+  const first = await w().run(["start"]);
   expect(first.code).toBe(0);
   const pid1 = startedPid(first.stdout);
-  await w.waitForHeartbeats(1);
+  await w().waitForHeartbeats(1);
   process.kill(pid1, "SIGKILL");
   await waitFor(() => !procAlive(pid1), { what: `PID ${pid1} dead (${describePids([pid1])})` });
 
   // The crash left its PID file and running:true behind; the lock went with the process.
-  const st = await w.status();
+  const st = await w().status();
   expect(st.code).toBe(3);
   expect(st.json.running).toBe(false);
   expect(st.json.stale_pid_file).toMatchObject({ pid: pid1 });
 
-  const second = await w.run(["start"]);
+  const second = await w().run(["start"]);
   expect(second.stderr).toBe("");
   expect(second.code).toBe(0);
   const pid2 = startedPid(second.stdout);
   expect(pid2).not.toBe(pid1);
-  expect(await w.waitRunning(pid2)).toBe(pid2);
-  expect(w.readPidFile()).toBe(String(pid2));
-  expect(w.readState()).toMatchObject({ running: true, pid: pid2 });
-  expect(daemonPids(w.town)).toEqual([pid2]);
+  expect(await w().waitRunning(pid2)).toBe(pid2);
+  expect(w().readPidFile()).toBe(String(pid2));
+  expect(w().readState()).toMatchObject({ running: true, pid: pid2 });
+  expect(daemonPids(w().town)).toEqual([pid2]);
 }, T);
 
 test("a PID file naming an unrelated live process: never signalled, never running", async () => {
   const sleeper = Bun.spawn(["sleep", "300"], { stdin: "ignore", stdout: "ignore", stderr: "ignore" });
-  w.track(sleeper.pid);
-  mkdirSync(w.paths.daemonDir, { recursive: true });
-  writeFileSync(w.paths.pidFile, String(sleeper.pid));
+  w().track(sleeper.pid);
+  mkdirSync(w().paths.daemonDir, { recursive: true });
+  writeFileSync(w().paths.pidFile, String(sleeper.pid));
 
-  const human = await w.run(["status"]);
+  const human = await w().run(["status"]);
   expect(human.code).toBe(3);
   expect(human.stdout.split("\n")[0]).toBe("○ Daemon is not running");
   expect(human.stdout).toMatch(/Stale PID file/);
   expect(human.stdout).toContain(String(sleeper.pid));
-  const st = await w.status();
+  const st = await w().status();
   expect(st.code).toBe(3);
   expect(st.json).toMatchObject({ running: false, pid: null, stale_pid_file: { pid: sleeper.pid } });
 
-  const stop = await w.run(["stop", "--timeout", "1s"]);
+  const stop = await w().run(["stop", "--timeout", "1s"]);
   expect(stop.code).toBe(3);
   expect(stop.stdout).toBe("");
-  const sig = await w.run(["signal"]);
+  const sig = await w().run(["signal"]);
   expect(sig.code).toBe(3);
   expect(sig.stdout).toBe("");
   // The file is reported, not removed, and its process is untouched.
-  expect(w.readPidFile()).toBe(String(sleeper.pid));
+  expect(w().readPidFile()).toBe(String(sleeper.pid));
   expect(procAlive(sleeper.pid)).toBe(true);
   expect(sleeper.exitCode).toBeNull();
   expect(sleeper.signalCode).toBeNull();
 
-  const start = await w.run(["start"]);
+  const start = await w().run(["start"]);
   expect(start.stderr).toBe("");
   expect(start.code).toBe(0);
   const pid = startedPid(start.stdout);
   expect(pid).not.toBe(sleeper.pid);
-  expect(w.readPidFile()).toBe(String(pid));
-  expect(await w.waitRunning(pid)).toBe(pid);
-  expect((await w.status()).json.stale_pid_file).toBeNull();
+  expect(w().readPidFile()).toBe(String(pid));
+  expect(await w().waitRunning(pid)).toBe(pid);
+  expect((await w().status()).json.stale_pid_file).toBeNull();
 
   // Still the same sleep, still running, never signalled.
   expect(procState(sleeper.pid)).toMatch(/^[RS]$/);
@@ -110,23 +102,23 @@ test("a PID file naming an unrelated live process: never signalled, never runnin
 }, T);
 
 test("a second start --foreground while one runs exits 1 and leaves the first's PID file", async () => {
-  const first = await w.run(["start"]);
+  const first = await w().run(["start"]);
   expect(first.code).toBe(0);
   const pid = startedPid(first.stdout);
-  await w.waitForHeartbeats(1);
-  const stateBefore = w.readState();
+  await w().waitForHeartbeats(1);
+  const stateBefore = w().readState();
 
-  const second = await w.run(["start", "--foreground"], { timeoutMs: 10_000 });
+  const second = await w().run(["start", "--foreground"], { timeoutMs: 10_000 });
   expect(second.code).toBe(1);
   expect(second.stdout).toBe("");
   expect(second.stderr).toMatch(new RegExp(`^gtd: daemon already running \\(PID ${pid}\\)\\n$`));
-  expect(w.readPidFile()).toBe(String(pid));
-  expect(await w.waitRunning(pid)).toBe(pid);
-  expect(daemonPids(w.town)).toEqual([pid]);
-  const stateAfter = w.readState();
+  expect(w().readPidFile()).toBe(String(pid));
+  expect(await w().waitRunning(pid)).toBe(pid);
+  expect(daemonPids(w().town)).toEqual([pid]);
+  const stateAfter = w().readState();
   expect(stateAfter.pid).toBe(pid);
   expect(stateAfter.started_at).toBe(stateBefore.started_at);
   expect(stateAfter.running).toBe(true);
   // The refused daemon wrote nothing to the log as if it had started.
-  expect(w.logMessages().filter((m) => m.startsWith("Daemon starting")).length).toBe(1);
+  expect(w().logMessages().filter((m) => m.startsWith("Daemon starting")).length).toBe(1);
 }, T);

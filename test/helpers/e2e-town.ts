@@ -6,7 +6,7 @@
 import { lstatSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { join, relative } from "node:path";
 import { expect } from "bun:test";
-import type { GtdWorld } from "./gtd-cli.ts";
+import { DAEMON_STARTED, type GtdWorld } from "./gtd-cli.ts";
 import type { TmuxEnv } from "./tmux-env.ts";
 import { waitFor } from "./wait.ts";
 
@@ -15,7 +15,7 @@ export async function startDaemon(w: GtdWorld, extraEnv: Record<string, string |
   const r = await w.run(["start"], { extraEnv });
   expect(r.stderr).toBe("");
   expect(r.code).toBe(0);
-  const m = /^✓ Daemon started \(PID (\d+)\)\n$/.exec(r.stdout);
+  const m = DAEMON_STARTED.exec(r.stdout);
   expect(m).not.toBeNull();
   return Number(m![1]);
 }

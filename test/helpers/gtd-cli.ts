@@ -3,7 +3,8 @@
  *
  * `createGtdWorld()` gives a test its own town (mayor/town.json), tmux server (createTmuxEnv), fake `bd`
  * call log, and an env for every gtd process: the harness env (PATH with the fakes first, TMUX_TMPDIR)
- * minus anything from the caller's environment that would point gtd elsewhere (GT_TOWN_ROOT, GTD_*).
+ * minus anything from the caller's environment that would point gtd elsewhere (GT_TOWN_ROOT, GTD_*);
+ * `useGtdWorld()` gives each test of a file a fresh one.
  * `cleanup()` stops every daemon it can find for the town (gtd stop, then SIGKILL), kills processes the
  * test spawned, kills the tmux server and removes the temp dir.
  *
@@ -11,6 +12,7 @@
  * PID 1 here does not reap orphans, so an exited background daemon can linger as a zombie.
  */
 import type { Subprocess } from "bun";
+import { afterEach, beforeEach } from "bun:test";
 import { existsSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { readFakeLog, type FakeCall } from "./fake-log.ts";
@@ -102,6 +104,14 @@ export function daemonPids(town: string): number[] {
     }
   }
   return pids.filter((p) => !pids.includes(procParent(p) ?? -1)).sort((a, b) => a - b);
+}
+
+/** `gtd start`'s output when it started a daemon in the background. */
+export const DAEMON_STARTED = /^✓ Daemon started \(PID (\d+)\)\n$/;
+
+/** The PID `gtd start` printed in `stdout`; NaN when stdout is not exactly the started line. */
+export function startedPid(stdout: string): number {
+  return Number(DAEMON_STARTED.exec(stdout)?.[1] ?? NaN);
 }
 
 export interface Streamed {
@@ -289,6 +299,24 @@ export async function createGtdWorld(): Promise<GtdWorld> {
     },
   };
   return world;
+}
+
+/**
+ * A fresh world for each test of the calling file (or describe block): registers a beforeEach that
+ * creates it and an afterEach that cleans it up; the getter returns the current test's world.
+ */
+export function useGtdWorld(): () => GtdWorld {
+  let world: GtdWorld | undefined;
+  beforeEach(async () => {
+    world = await createGtdWorld();
+  });
+  afterEach(async () => {
+    await world!.cleanup();
+  });
+  return () => {
+    if (world === undefined) throw new Error("useGtdWorld: no world outside a test");
+    return world;
+  };
 }
 
 /** State letter list for the assertion messages of liveness checks. */
