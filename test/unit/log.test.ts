@@ -182,95 +182,78 @@ describe("lastLines", () => {
   });
 });
 
+/** Follow `path` (5 ms polls) while `body` runs, `out()` being all printed so far; the follow always ends. */
+async function whileFollowing(path: string, body: (out: () => string) => Promise<void>): Promise<void> {
+  let out = "";
+  const stop = new AbortController();
+  const done = follow(path, (s) => (out += s), stop.signal, 5);
+  try {
+    await body(() => out);
+  } finally {
+    stop.abort();
+    await done;
+  }
+}
+
 describe("follow", () => {
   test("prints what is appended, not what was there before", async () => {
     const path = join(dir, "f.log");
     writeFileSync(path, "old line\n");
-    let out = "";
-    const stop = new AbortController();
-    const done = follow(path, (s) => (out += s), stop.signal, 5);
-    try {
+    await whileFollowing(path, async (out) => {
       appendFileSync(path, "new 1\n");
-      await waitFor(() => out.includes("new 1\n"), { what: "first appended line" });
+      await waitFor(() => out().includes("new 1\n"), { what: "first appended line" });
       appendFileSync(path, "new 2\n");
-      await waitFor(() => out.includes("new 2\n"), { what: "second appended line" });
-      expect(out).toBe("new 1\nnew 2\n");
-    } finally {
-      stop.abort();
-      await done;
-    }
+      await waitFor(() => out().includes("new 2\n"), { what: "second appended line" });
+      expect(out()).toBe("new 1\nnew 2\n");
+    });
   });
 
   test("survives a rotation: rename + new file", async () => {
     const path = join(dir, "f.log");
     writeFileSync(path, "");
-    let out = "";
-    const stop = new AbortController();
-    const done = follow(path, (s) => (out += s), stop.signal, 5);
-    try {
+    await whileFollowing(path, async (out) => {
       appendFileSync(path, "before rotation\n");
-      await waitFor(() => out.includes("before rotation\n"), { what: "line before rotation" });
+      await waitFor(() => out().includes("before rotation\n"), { what: "line before rotation" });
       renameSync(path, `${path}.1`);
       writeFileSync(path, "after rotation\n");
-      await waitFor(() => out.includes("after rotation\n"), { what: "line after rotation" });
+      await waitFor(() => out().includes("after rotation\n"), { what: "line after rotation" });
       appendFileSync(path, "and more\n");
-      await waitFor(() => out.includes("and more\n"), { what: "line appended after rotation" });
-      expect(out).toBe("before rotation\nafter rotation\nand more\n");
-    } finally {
-      stop.abort();
-      await done;
-    }
+      await waitFor(() => out().includes("and more\n"), { what: "line appended after rotation" });
+      expect(out()).toBe("before rotation\nafter rotation\nand more\n");
+    });
   });
 
   test("survives truncation in place", async () => {
     const path = join(dir, "f.log");
     writeFileSync(path, "0123456789\n");
-    let out = "";
-    const stop = new AbortController();
-    const done = follow(path, (s) => (out += s), stop.signal, 5);
-    try {
+    await whileFollowing(path, async (out) => {
       appendFileSync(path, "x\n");
-      await waitFor(() => out === "x\n", { what: "x" });
+      await waitFor(() => out() === "x\n", { what: "x" });
       writeFileSync(path, "y\n");
-      await waitFor(() => out.endsWith("y\n"), { what: "y after truncation" });
-      expect(out).toBe("x\ny\n");
-    } finally {
-      stop.abort();
-      await done;
-    }
+      await waitFor(() => out().endsWith("y\n"), { what: "y after truncation" });
+      expect(out()).toBe("x\ny\n");
+    });
   });
 
   test("waits for a log that does not exist yet, then prints it from the start", async () => {
     const path = join(dir, "later.log");
-    let out = "";
-    const stop = new AbortController();
-    const done = follow(path, (s) => (out += s), stop.signal, 5);
-    try {
+    await whileFollowing(path, async (out) => {
       writeFileSync(path, "first\n");
-      await waitFor(() => out === "first\n", { what: "the new file's content" });
-    } finally {
-      stop.abort();
-      await done;
-    }
+      await waitFor(() => out() === "first\n", { what: "the new file's content" });
+    });
   });
 
   test("follows a real FileLog through its own rotation", async () => {
     const { log } = createFileLog({ path: logPath, maxBytes: 60, files: 3, clock: clockAt(2026, 11, 25, 12, 9, 13) });
     log("msg-01");
-    let out = "";
-    const stop = new AbortController();
-    const done = follow(logPath, (s) => (out += s), stop.signal, 5);
-    try {
+    await whileFollowing(logPath, async (out) => {
       for (let i = 2; i <= 6; i++) {
         log(`msg-0${i}`);
         // Wait for each line before the next: a rotation between polls may skip the tail of the old file.
-        await waitFor(() => out.includes(`msg-0${i}`), { what: `msg-0${i}` });
+        await waitFor(() => out().includes(`msg-0${i}`), { what: `msg-0${i}` });
       }
-      expect(out).toBe(["02", "03", "04", "05", "06"].map((n) => `${STAMP} msg-${n}\n`).join(""));
-    } finally {
-      stop.abort();
-      await done;
-    }
+      expect(out()).toBe(["02", "03", "04", "05", "06"].map((n) => `${STAMP} msg-${n}\n`).join(""));
+    });
   });
 
   test("abort ends follow", async () => {
