@@ -195,15 +195,19 @@ async function whileFollowing(path: string, body: (out: () => string) => Promise
   }
 }
 
+/** Append `text` to `path` and wait until the follow has printed it. */
+async function appendSeen(path: string, out: () => string, text: string, what: string): Promise<void> {
+  appendFileSync(path, text);
+  await waitFor(() => out().includes(text), { what });
+}
+
 describe("follow", () => {
   test("prints what is appended, not what was there before", async () => {
     const path = join(dir, "f.log");
     writeFileSync(path, "old line\n");
     await whileFollowing(path, async (out) => {
-      appendFileSync(path, "new 1\n");
-      await waitFor(() => out().includes("new 1\n"), { what: "first appended line" });
-      appendFileSync(path, "new 2\n");
-      await waitFor(() => out().includes("new 2\n"), { what: "second appended line" });
+      await appendSeen(path, out, "new 1\n", "first appended line");
+      await appendSeen(path, out, "new 2\n", "second appended line");
       expect(out()).toBe("new 1\nnew 2\n");
     });
   });
@@ -212,13 +216,11 @@ describe("follow", () => {
     const path = join(dir, "f.log");
     writeFileSync(path, "");
     await whileFollowing(path, async (out) => {
-      appendFileSync(path, "before rotation\n");
-      await waitFor(() => out().includes("before rotation\n"), { what: "line before rotation" });
+      await appendSeen(path, out, "before rotation\n", "line before rotation");
       renameSync(path, `${path}.1`);
       writeFileSync(path, "after rotation\n");
       await waitFor(() => out().includes("after rotation\n"), { what: "line after rotation" });
-      appendFileSync(path, "and more\n");
-      await waitFor(() => out().includes("and more\n"), { what: "line appended after rotation" });
+      await appendSeen(path, out, "and more\n", "line appended after rotation");
       expect(out()).toBe("before rotation\nafter rotation\nand more\n");
     });
   });
