@@ -33,8 +33,15 @@ export interface RunOpts {
   timeoutMs?: number;
 }
 
-/** Run dist/gtd to completion (SIGKILL after the timeout, reported as code -1 with a note on stderr). */
-export async function runGtd(args: string[], opts: RunOpts = {}): Promise<RunResult> {
+export interface Streamed {
+  proc: Subprocess<"ignore", "pipe", "pipe">;
+  stdout(): string;
+  stderr(): string;
+  exited: Promise<number>;
+}
+
+/** Spawn dist/gtd with `args`, collecting stdout and stderr as they come (for long-running commands). */
+export function spawnGtd(args: string[], opts: { env?: Record<string, string | undefined>; cwd?: string } = {}): Streamed {
   const proc = Bun.spawn([GTD, ...args], {
     cwd: opts.cwd,
     env: opts.env as Record<string, string>,
@@ -42,18 +49,32 @@ export async function runGtd(args: string[], opts: RunOpts = {}): Promise<RunRes
     stdout: "pipe",
     stderr: "pipe",
   });
+  let out = "";
+  let err = "";
+  const pump = async (s: ReadableStream<Uint8Array>, add: (t: string) => void) => {
+    const dec = new TextDecoder();
+    for await (const chunk of s) add(dec.decode(chunk, { stream: true }));
+    add(dec.decode());
+  };
+  const done = Promise.all([pump(proc.stdout, (t) => (out += t)), pump(proc.stderr, (t) => (err += t))]);
+  // Resolves once the process has exited and both pipes are drained, so the output is complete.
+  const exited = Promise.all([proc.exited, done]).then(([code]) => code);
+  return { proc, stdout: () => out, stderr: () => err, exited };
+}
+
+/** Run dist/gtd to completion (SIGKILL after the timeout, reported as code -1 with a note on stderr). */
+export async function runGtd(args: string[], opts: RunOpts = {}): Promise<RunResult> {
+  const { proc, stdout, stderr, exited } = spawnGtd(args, { cwd: opts.cwd, env: opts.env });
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
     proc.kill("SIGKILL");
   }, opts.timeoutMs ?? 15_000);
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
+  const code = await exited;
   clearTimeout(timer);
-  return timedOut ? { code: -1, stdout, stderr: `${stderr}\n[runGtd: timed out: gtd ${args.join(" ")}]` } : { code, stdout, stderr };
+  return timedOut
+    ? { code: -1, stdout: stdout(), stderr: `${stderr()}\n[runGtd: timed out: gtd ${args.join(" ")}]` }
+    : { code, stdout: stdout(), stderr: stderr() };
 }
 
 /** The fields of /proc/<pid>/stat after `(comm)`, from the state letter on; null when there is none. */
@@ -112,34 +133,6 @@ export const DAEMON_STARTED = /^✓ Daemon started \(PID (\d+)\)\n$/;
 /** The PID `gtd start` printed in `stdout`; NaN when stdout is not exactly the started line. */
 export function startedPid(stdout: string): number {
   return Number(DAEMON_STARTED.exec(stdout)?.[1] ?? NaN);
-}
-
-export interface Streamed {
-  proc: Subprocess<"ignore", "pipe", "pipe">;
-  stdout(): string;
-  stderr(): string;
-  exited: Promise<number>;
-}
-
-/** Spawn dist/gtd with `args`, collecting stdout and stderr as they come (for long-running commands). */
-export function spawnGtd(args: string[], opts: { env: Record<string, string | undefined>; cwd?: string }): Streamed {
-  const proc = Bun.spawn([GTD, ...args], {
-    cwd: opts.cwd,
-    env: opts.env as Record<string, string>,
-    stdin: "ignore",
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  let out = "";
-  let err = "";
-  const pump = async (s: ReadableStream<Uint8Array>, add: (t: string) => void) => {
-    const dec = new TextDecoder();
-    for await (const chunk of s) add(dec.decode(chunk, { stream: true }));
-  };
-  const done = Promise.all([pump(proc.stdout, (t) => (out += t)), pump(proc.stderr, (t) => (err += t))]);
-  // Resolves once the process has exited and both pipes are drained, so the output is complete.
-  const exited = Promise.all([proc.exited, done]).then(([code]) => code);
-  return { proc, stdout: () => out, stderr: () => err, exited };
 }
 
 export interface Foreground {
