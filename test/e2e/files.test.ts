@@ -6,7 +6,8 @@
 import { expect, test } from "bun:test";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { daemonPids, GTD, startedPid, useGtdWorld } from "../helpers/gtd-cli.ts";
+import { daemonPids, spawnGtd, startedPid, useGtdWorld } from "../helpers/gtd-cli.ts";
+import { startDaemon } from "../helpers/e2e-town.ts";
 import { waitFor } from "../helpers/wait.ts";
 
 const T = 30_000;
@@ -19,10 +20,7 @@ function writeDaemonFile(name: string, text: string): void {
 
 test("a corrupt state.json is kept aside, reported, and replaced", async () => {
   writeDaemonFile("state.json", '{"running": tru');
-  const r = await w().run(["start"]);
-  expect(r.stderr).toBe("");
-  expect(r.code).toBe(0);
-  const pid = startedPid(r.stdout);
+  const pid = await startDaemon(w());
   const aside = readdirSync(w().paths.daemonDir).filter((f) => f.startsWith("state.json.corrupt-"));
   expect(aside.length).toBe(1);
   expect(readFileSync(join(w().paths.daemonDir, aside[0]!), "utf8")).toBe('{"running": tru');
@@ -126,21 +124,16 @@ test("gtd logs -f prints new lines as they are written", async () => {
   const pid = startedPid(r.stdout);
   await w().waitForLog("Heartbeat complete (#1)");
 
-  const proc = Bun.spawn([GTD, "logs", "-f", "-n", "1"], { cwd: w().town, env: w().env as Record<string, string>, stdout: "pipe", stderr: "pipe" });
+  const { proc, stdout: out } = spawnGtd(["logs", "-f", "-n", "1"], { cwd: w().town, env: w().env });
   w().track(proc.pid);
-  let out = "";
-  void (async () => {
-    const dec = new TextDecoder();
-    for await (const chunk of proc.stdout) out += dec.decode(chunk, { stream: true });
-  })();
   try {
-    await waitFor(() => out.includes("Heartbeat complete (#1)"), { what: "the last line first" });
-    expect(out).not.toContain("SIGUSR1");
+    await waitFor(() => out().includes("Heartbeat complete (#1)"), { what: "the last line first" });
+    expect(out()).not.toContain("SIGUSR1");
     expect((await w().run(["signal"])).code).toBe(0);
-    await waitFor(() => out.includes("Received SIGUSR1, processing lifecycle requests immediately"), { what: "followed SIGUSR1 line" });
+    await waitFor(() => out().includes("Received SIGUSR1, processing lifecycle requests immediately"), { what: "followed SIGUSR1 line" });
     expect((await w().run(["stop"])).code).toBe(0);
-    await waitFor(() => out.includes(`Daemon stopped`), { what: "followed shutdown lines" });
-    expect(out).toContain("Received signal terminated, shutting down");
+    await waitFor(() => out().includes(`Daemon stopped`), { what: "followed shutdown lines" });
+    expect(out()).toContain("Received signal terminated, shutting down");
     expect(daemonPids(w().town)).not.toContain(pid);
     expect(proc.exitCode).toBeNull(); // still following
   } finally {

@@ -6,6 +6,7 @@
 import { expect, test } from "bun:test";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { daemonPids, describePids, procAlive, procState, startedPid, useGtdWorld } from "../helpers/gtd-cli.ts";
+import { startDaemon } from "../helpers/e2e-town.ts";
 import { waitFor } from "../helpers/wait.ts";
 
 const T = 30_000;
@@ -48,10 +49,7 @@ test("after kill -9 the next start works with no manual cleanup", async () => {
   expect(st.json.running).toBe(false);
   expect(st.json.stale_pid_file).toMatchObject({ pid: pid1 });
 
-  const second = await w().run(["start"]);
-  expect(second.stderr).toBe("");
-  expect(second.code).toBe(0);
-  const pid2 = startedPid(second.stdout);
+  const pid2 = await startDaemon(w());
   expect(pid2).not.toBe(pid1);
   expect(await w().waitRunning(pid2)).toBe(pid2);
   expect(w().readPidFile()).toBe(String(pid2));
@@ -86,10 +84,7 @@ test("a PID file naming an unrelated live process: never signalled, never runnin
   expect(sleeper.exitCode).toBeNull();
   expect(sleeper.signalCode).toBeNull();
 
-  const start = await w().run(["start"]);
-  expect(start.stderr).toBe("");
-  expect(start.code).toBe(0);
-  const pid = startedPid(start.stdout);
+  const pid = await startDaemon(w());
   expect(pid).not.toBe(sleeper.pid);
   expect(w().readPidFile()).toBe(String(pid));
   expect(await w().waitRunning(pid)).toBe(pid);
