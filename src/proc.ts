@@ -40,22 +40,53 @@ export const runCommand: Runner = async (argv, opts) => {
   // zx's abort signal kills only bash; kill() takes the whole tree, as the timeout does.
   const onAbort = () => void proc.kill("SIGKILL").catch(() => {});
   opts.signal?.addEventListener("abort", onAbort, { once: true });
-  let out: Awaited<typeof proc>;
+
+  // zx settles only when the child's pipes close. A command that leaves a background process holding
+  // them (ssh ControlPersist under git, a wrapper script that forks) would make the wait unbounded, so
+  // the wait also ends shortly after the child itself exits, and at a hard deadline past the timeout.
+  let stdout = "";
+  let stderr = "";
+  proc.stdout.on("data", (d: Buffer) => (stdout += d));
+  proc.stderr.on("data", (d: Buffer) => (stderr += d));
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const bounded = new Promise<RunResult>((resolve) => {
+    const give = (code: number | null, timedOut: boolean) => {
+      proc.stdout.destroy();
+      proc.stderr.destroy();
+      resolve({ code, stdout, stderr: stderr.trim(), timedOut, notFound: code === 127 || code === 126 });
+    };
+    proc.child?.once("exit", (code) => {
+      clearTimeout(timer);
+      timer = setTimeout(() => give(code, false), EXIT_DRAIN_MS);
+    });
+    timer = setTimeout(() => {
+      void proc.kill("SIGKILL").catch(() => {});
+      give(null, true);
+    }, opts.timeoutMs + HARD_DEADLINE_GRACE_MS);
+  });
+  const settled = (async (): Promise<RunResult> => {
+    const out = await proc;
+    const code = out.exitCode;
+    return {
+      code,
+      stdout: out.stdout,
+      stderr: out.stderr.trim(),
+      timedOut: code === null && Date.now() - started >= opts.timeoutMs - 5,
+      notFound: code === 127 || code === 126,
+    };
+  })();
   try {
-    out = await proc;
+    return await Promise.race([settled, bounded]);
   } finally {
+    clearTimeout(timer);
     opts.signal?.removeEventListener("abort", onAbort);
   }
-  const code = out.exitCode;
-  const timedOut = code === null && Date.now() - started >= opts.timeoutMs - 5;
-  return {
-    code,
-    stdout: out.stdout,
-    stderr: out.stderr.trim(),
-    timedOut,
-    notFound: code === 127 || code === 126,
-  };
 };
+
+/** After the child exits, how long its output may keep arriving before we stop waiting for the pipes. */
+const EXIT_DRAIN_MS = 300;
+/** zx's own timeout kills the tree; this is the backstop if even that does not end the wait. */
+const HARD_DEADLINE_GRACE_MS = 1000;
 
 /** One line describing a failed run, for log lines (`exit status 1: <stderr>`, as Go's exec prints). */
 export function describeFailure(r: RunResult, timeoutMs: number): string {
