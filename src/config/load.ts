@@ -7,7 +7,7 @@ import * as v from "valibot";
 import { parseDuration } from "../duration.ts";
 import { GtdError } from "../errors.ts";
 import { readText } from "../store.ts";
-import { envName, SETTING_KEYS, SETTINGS, type SettingKey, type SettingKind } from "./settings.ts";
+import { envName, SETTING_KEYS, SETTINGS, type Setting, type SettingKey, type SettingKind } from "./settings.ts";
 
 export type Source = "default" | "config.json" | `env ${string}` | `flag ${string}`;
 
@@ -16,22 +16,44 @@ export interface Layered {
   sources: Record<SettingKey, Source>;
 }
 
-const SAFE_NAME = /^[A-Za-z0-9_.-]+$/;
+/**
+ * A session name is an identity component (letters, digits, `_`, `-`; no leading `-`; at most 64): tmux
+ * rewrites `.` and `:` in a new session's name, and src/tmux.ts refuses such names, so a Deacon session
+ * named so could never be created or found and every heartbeat would fail.
+ */
+const SESSION_NAME = /^[A-Za-z0-9_][A-Za-z0-9_-]{0,63}$/;
+/** A `tmux -L` socket name: a file name under tmux's directory, so no `/`, no leading `-`, not `.` or `..`. */
+const SOCKET_NAME = /^(?!\.\.?$)[A-Za-z0-9_.][A-Za-z0-9_.-]{0,63}$/;
 
 const argvSchema = v.pipe(v.array(v.string()), v.minLength(1), v.check((a) => a[0] !== "", "argv[0] must not be empty"));
 
 /** The valibot schema and the human form expected, for each kind of setting (file and flag values alike). */
-const KIND: Record<SettingKind, { schema: v.GenericSchema; form: string }> = {
-  schedule: { schema: v.pipe(v.string(), v.check((s) => isSchedule(s))), form: 'a duration ("30s", "5m") or a 5/6-field cron pattern' },
-  duration: { schema: v.pipe(v.string(), v.check((s) => parseDuration(s) !== null)), form: 'a duration such as "250ms", "30s", "5m", "1h"' },
+const KIND: Record<SettingKind, { schema: v.GenericSchema; form: string; rangedForm?: (lo: string, hi: string) => string }> = {
+  schedule: {
+    schema: v.pipe(v.string(), v.check((s) => isSchedule(s))),
+    form: 'a duration ("30s", "5m") or a 5/6-field cron pattern',
+    rangedForm: (lo, hi) => `a duration from ${lo} to ${hi} ("30s", "5m") or a 5/6-field cron pattern`,
+  },
+  duration: {
+    schema: v.pipe(v.string(), v.check((s) => parseDuration(s) !== null)),
+    form: 'a duration such as "250ms", "30s", "5m", "1h"',
+    rangedForm: (lo, hi) => `a duration from ${lo} to ${hi}, such as "250ms", "30s", "5m", "1h"`,
+  },
   size: { schema: v.union([v.pipe(v.number(), v.integer(), v.minValue(1)), v.pipe(v.string(), v.check((s) => parseSize(s) !== null))]), form: 'a size such as "10MB", "512KB" or a byte count' },
   int: { schema: v.pipe(v.number(), v.integer(), v.minValue(1)), form: "a whole number ≥ 1" },
   factor: { schema: v.pipe(v.number(), v.minValue(1)), form: "a number ≥ 1" },
   bool: { schema: v.boolean(), form: "true or false" },
   argv: { schema: argvSchema, form: 'a non-empty array of strings, e.g. ["bd", "close", "{id}"]' },
   optionalArgv: { schema: v.nullable(argvSchema), form: "an array of strings, or null for none" },
-  string: { schema: v.pipe(v.string(), v.regex(SAFE_NAME)), form: "a name of letters, digits, '.', '_' or '-'" },
+  sessionName: {
+    schema: v.pipe(v.string(), v.regex(SESSION_NAME)),
+    form: "a session name of letters, digits, '_' or '-', not starting with '-', at most 64 characters (tmux rewrites '.' and ':')",
+  },
   optionalString: { schema: v.nullable(v.pipe(v.string(), v.minLength(1))), form: "a non-empty string, or null for none" },
+  optionalSocket: {
+    schema: v.nullable(v.pipe(v.string(), v.regex(SOCKET_NAME))),
+    form: "a socket name of letters, digits, '_', '-' or '.' (no '/', not starting with '-'), at most 64 characters, or null for the default server",
+  },
   strategy: { schema: v.picklist(["fixed", "geometric", "exponential"]), form: '"fixed", "geometric" or "exponential"' },
 };
 
@@ -60,12 +82,53 @@ export function parseSize(text: string): number | null {
 }
 
 function checkValue(key: SettingKey, raw: unknown, where: string): unknown {
-  const kind = KIND[SETTINGS[key].kind];
+  const setting: Setting = SETTINGS[key];
+  const kind = KIND[setting.kind];
   const res = v.safeParse(kind.schema, raw);
-  if (!res.success) {
-    throw new GtdError("CONFIG", `${where}: ${key} = ${JSON.stringify(raw)} is not valid`, `expected ${kind.form}`);
+  if (!res.success || !inRange(setting, res.output)) {
+    const form = setting.range && kind.rangedForm ? kind.rangedForm(shortDuration(setting.range.minMs), shortDuration(setting.range.maxMs)) : kind.form;
+    throw new GtdError("CONFIG", `${where}: ${key} = ${JSON.stringify(raw)} is not valid`, `expected ${form}`);
   }
   return res.output;
+}
+
+/** A duration within the setting's bounds; a cron pattern (not a duration) is not bounded here. */
+function inRange(setting: Setting, value: unknown): boolean {
+  if (!setting.range || typeof value !== "string") return true;
+  const ms = parseDuration(value);
+  return ms === null || (ms >= setting.range.minMs && ms <= setting.range.maxMs);
+}
+
+/** 100 → "100ms", 2073600000 → "24d": the bound as a user would write it. */
+function shortDuration(ms: number): string {
+  for (const [unit, size] of [["d", 86_400_000], ["h", 3_600_000], ["m", 60_000], ["s", 1000]] as const) {
+    if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
+  }
+  return `${ms}ms`;
+}
+
+/** Where a layered value came from, as the error names it: the file, the variable or the flag. */
+function describeSource(source: Source, configFile: string): string {
+  if (source === "config.json") return configFile;
+  if (source === "default") return "the default";
+  if (source.startsWith("env ")) return `environment ${source.slice(4)}`;
+  return source;
+}
+
+/**
+ * Settings that are each valid but cannot work together, checked once every layer is in: a backoff that
+ * starts above its cap, a "fresh" window that is not shorter than "very stale".
+ */
+function checkCombinations(values: Record<SettingKey, unknown>, sources: Record<SettingKey, Source>, configFile: string): void {
+  const pair = (a: SettingKey, b: SettingKey, ok: (x: number, y: number) => boolean, relation: string, rule: string) => {
+    const x = parseDuration(values[a] as string)!;
+    const y = parseDuration(values[b] as string)!;
+    if (ok(x, y)) return;
+    const show = (k: SettingKey) => `${k} = ${JSON.stringify(values[k])} (from ${describeSource(sources[k], configFile)})`;
+    throw new GtdError("CONFIG", `${show(a)} ${relation} ${show(b)}`, `expected ${rule}; change one of them`);
+  };
+  pair("backoff.base", "backoff.max", (base, max) => base <= max, "is greater than", "backoff.base ≤ backoff.max");
+  pair("freshness.fresh", "freshness.veryStale", (fresh, very) => fresh < very, "is not less than", "freshness.fresh < freshness.veryStale");
 }
 
 /** Flatten config.json into dotted keys, refusing any key gtd does not know. */
@@ -109,7 +172,7 @@ function envValue(key: SettingKey, text: string, name: string): unknown {
       throw new GtdError("CONFIG", `${name}: ${JSON.stringify(text)} is not valid`, `expected ${KIND[kind].form} as JSON`);
     }
   }
-  if (kind === "optionalString" && (text === "" || text === "null")) return null;
+  if ((kind === "optionalString" || kind === "optionalSocket") && (text === "" || text === "null")) return null;
   if (kind === "size" && /^\d+$/.test(text)) return Number(text);
   return text;
 }
@@ -158,5 +221,6 @@ export function loadLayers(input: LoadInput): Layered {
     values[key] = checkValue(key, envValue(key, text, `--${key}`), `flag --${key}`);
     sources[key] = `flag --${key}`;
   }
+  checkCombinations(values, sources, input.configFile);
   return { values, sources };
 }

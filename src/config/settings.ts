@@ -12,8 +12,9 @@ export type SettingKind =
   | "bool"
   | "argv" // a non-empty array of strings (from env: a JSON array)
   | "optionalArgv" // argv, or null for "none"
-  | "string" // a non-empty string
+  | "sessionName" // a tmux session name gtd can find again (the identity component rule)
   | "optionalString" // a string, or null for "none"
+  | "optionalSocket" // a tmux -L socket name, or null for the default server
   | "strategy";
 
 export interface Setting {
@@ -21,10 +22,18 @@ export interface Setting {
   default: unknown;
   /** Why the default is what it is; printed by `gtd config`. */
   why: string;
+  /** For a duration (or a schedule given as a duration): the bounds, in milliseconds, inclusive. */
+  range?: { minMs: number; maxMs: number };
 }
 
+/**
+ * The bounds of anything that becomes a timer: below 100ms a timeout is no protection (and zx reads 0 as
+ * "no timeout"); above 24 days setTimeout's 2^31 ms limit overflows and the timer fires at once, in a loop.
+ */
+export const TIMER_RANGE = { minMs: 100, maxMs: 24 * 86_400_000 } as const;
+
 export const SETTINGS = {
-  heartbeat: { kind: "schedule", default: "5m", why: "the original's heartbeat interval" },
+  heartbeat: { kind: "schedule", default: "5m", why: "the original's heartbeat interval", range: TIMER_RANGE },
   "backoff.strategy": { kind: "strategy", default: "geometric", why: "the original grows the poke interval ×factor per unanswered poke" },
   "backoff.base": { kind: "duration", default: "5m", why: "first poke interval; equal to the heartbeat, as in the original" },
   "backoff.max": { kind: "duration", default: "30m", why: "a silent agent is still poked twice an hour" },
@@ -33,7 +42,7 @@ export const SETTINGS = {
   "freshness.fresh": { kind: "duration", default: "2m", why: "the Deacon writes its heartbeat every round; under 2m it is working" },
   "freshness.veryStale": { kind: "duration", default: "5m", why: "a whole heartbeat without a round means the Deacon is stuck" },
   "freshness.futureSkew": { kind: "duration", default: "1m", why: "clock skew tolerated before a future timestamp counts as very stale" },
-  "deacon.session": { kind: "string", default: "gt-deacon", why: "the original's Deacon session name" },
+  "deacon.session": { kind: "sessionName", default: "gt-deacon", why: "the original's Deacon session name" },
   "deacon.command": { kind: "argv", default: ["claude", "--dangerously-skip-permissions"], why: "the original's agent command" },
   "agent.command": { kind: "argv", default: ["claude", "--dangerously-skip-permissions"], why: "what a cycled or restarted agent runs, as in the original" },
   "agent.prime": { kind: "optionalString", default: null, why: "the original typed `gt prime` into the agent as a prompt (a defect); none unless asked" },
@@ -45,13 +54,13 @@ export const SETTINGS = {
   "mailbox.sync": { kind: "optionalArgv", default: ["bd", "sync"], why: "the original's pre-sync step after git" },
   "requests.maxAttempts": { kind: "int", default: 3, why: "a request that fails three times will not succeed on the fourth; it is closed" },
   "requests.maxAge": { kind: "duration", default: "6h", why: "an older request is stale (upstream's fix for crews killed by days-old mail)" },
-  "timeouts.tmux": { kind: "duration", default: "5s", why: "a tmux call answers in milliseconds; 5s means the server is wedged" },
-  "timeouts.mailbox": { kind: "duration", default: "30s", why: "bd may sync over the network; a hung bd must not freeze the heartbeat" },
-  "timeouts.git": { kind: "duration", default: "2m", why: "a fetch of a large repository over a slow link" },
-  "timeouts.stop": { kind: "duration", default: "10s", why: "long enough for a lifecycle action to finish; then `gtd stop` sends SIGKILL" },
+  "timeouts.tmux": { kind: "duration", default: "5s", why: "a tmux call answers in milliseconds; 5s means the server is wedged", range: TIMER_RANGE },
+  "timeouts.mailbox": { kind: "duration", default: "30s", why: "bd may sync over the network; a hung bd must not freeze the heartbeat", range: TIMER_RANGE },
+  "timeouts.git": { kind: "duration", default: "2m", why: "a fetch of a large repository over a slow link", range: TIMER_RANGE },
+  "timeouts.stop": { kind: "duration", default: "10s", why: "long enough for a lifecycle action to finish; then `gtd stop` sends SIGKILL", range: TIMER_RANGE },
   "log.maxSize": { kind: "size", default: "10MB", why: "weeks of heartbeats in one file" },
   "log.files": { kind: "int", default: 3, why: "the current log plus two rotated ones" },
-  "tmux.socket": { kind: "optionalString", default: null, why: "the default tmux server, as the original (TMUX_TMPDIR respected)" },
+  "tmux.socket": { kind: "optionalSocket", default: null, why: "the default tmux server, as the original (TMUX_TMPDIR respected)" },
 } as const satisfies Record<string, Setting>;
 
 export type SettingKey = keyof typeof SETTINGS;
