@@ -35,36 +35,56 @@ export function lastLines(path: string, n: number): string[] {
   }
 }
 
-/** Print what is appended from `fromSize` on; reopen from the start when the file is rotated. */
+/**
+ * Print what is appended from the current end on; reopen from the start when the file is rotated.
+ *
+ * Rotation renames the file between any two calls of ours, so each poll works on one open descriptor
+ * (fstat and read see one file, whatever the path names meanwhile), and every fs call is allowed to fail:
+ * a path that is missing or unreadable for a moment is tried again at the next poll, never thrown.
+ */
 export async function follow(path: string, write: (s: string) => void, signal: AbortSignal, pollMs = 200): Promise<void> {
-  let ino = inode(path);
-  let offset = ino === null ? 0 : statSync(path).size;
+  const start = stat(path);
+  let ino = start?.ino ?? null;
+  let offset = start?.size ?? 0;
   while (!signal.aborted) {
     await new Promise((r) => setTimeout(r, pollMs));
-    const nowIno = inode(path);
-    if (nowIno === null) continue;
-    let size = statSync(path).size;
-    if (nowIno !== ino || size < offset) {
-      ino = nowIno;
-      offset = 0;
-    }
-    if (size <= offset) continue;
-    const fd = openSync(path, "r");
+    let fd: number;
     try {
-      size = fstatSync(fd).size;
-      const buf = Buffer.alloc(size - offset);
-      readSync(fd, buf, 0, buf.length, offset);
-      offset = size;
-      write(buf.toString("utf8"));
-    } finally {
-      closeSync(fd);
+      fd = openSync(path, "r");
+    } catch {
+      continue; // between the rename and the new file, or not created yet
     }
+    let text = "";
+    try {
+      const st = fstatSync(fd);
+      if (st.ino !== ino || st.size < offset) {
+        ino = st.ino;
+        offset = 0;
+      }
+      if (st.size > offset) {
+        const buf = Buffer.alloc(st.size - offset);
+        const n = readSync(fd, buf, 0, buf.length, offset);
+        offset += n;
+        text = buf.subarray(0, n).toString("utf8");
+      }
+    } catch {
+      // Unreadable for a moment: the next poll tries again from the same offset.
+    } finally {
+      try {
+        closeSync(fd);
+      } catch {
+        // nothing left to do with it
+      }
+    }
+    // Outside the try: a failing writer (stdout closed) is the caller's to see, not a rotation.
+    if (text !== "") write(text);
   }
 }
 
-function inode(path: string): number | null {
+function stat(path: string): { ino: number; size: number } | null {
   try {
-    return statSync(path).ino;
+    const st = statSync(path);
+    return { ino: st.ino, size: st.size };
   } catch {
     return null;
   }

@@ -258,6 +258,41 @@ describe("follow", () => {
     });
   });
 
+  test("a rotation storm (another process renaming and recreating the log as fast as it can) never makes follow throw", async () => {
+    const path = join(dir, "storm.log");
+    writeFileSync(path, "");
+    // A separate process, so renames land between follow's own fs calls (in this process they could not).
+    const script = join(dir, "storm.js");
+    writeFileSync(
+      script,
+      `const fs = require("node:fs");
+const [path, ms] = [process.argv[2], Number(process.argv[3])];
+const end = Date.now() + ms;
+for (let i = 0; Date.now() < end; i++) {
+  fs.appendFileSync(path, "storm " + i + "\\n");
+  fs.renameSync(path, path + ".1");
+  fs.writeFileSync(path, "fresh " + i + "\\n");
+}
+`,
+    );
+    let out = "";
+    const stop = new AbortController();
+    // 0 ms polls: as many chances as possible to be between a check and the stat or read that follows it.
+    const done = follow(path, (s) => (out += s), stop.signal, 0);
+    let failure: unknown = null;
+    done.catch((err) => (failure = err));
+    try {
+      const storm = Bun.spawn([process.execPath, script, path, "1500"], { stderr: "pipe" });
+      expect(await storm.exited).toBe(0);
+      expect(failure).toBeNull();
+      await appendSeen(path, () => out, "after the storm\n", "line appended after the storm");
+      expect(out).toMatch(/(storm|fresh) \d+\n/);
+    } finally {
+      stop.abort();
+      await done;
+    }
+  });
+
   test("abort ends follow", async () => {
     const path = join(dir, "f.log");
     writeFileSync(path, "");
