@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { GtdError } from "../errors.ts";
 import type { TownPaths } from "../town.ts";
-import { lockHolder } from "./lock.ts";
+import { lockHolder, lockOwner } from "./lock.ts";
 
 export interface DaemonProbe {
   running: boolean;
@@ -15,6 +15,8 @@ export interface DaemonProbe {
   pidFile: { raw: string | null; pid: number | null };
   /** A PID file exists but no daemon holds the lock (crash, kill -9, or a reused PID). */
   stalePidFile: boolean;
+  /** A `gtd tick` holds the lock: not the daemon, so never signalled as one. */
+  tickPid: number | null;
 }
 
 export function readPidFile(path: string): { raw: string | null; pid: number | null } {
@@ -32,8 +34,11 @@ export function readPidFile(path: string): { raw: string | null; pid: number | n
 export function probeDaemon(paths: TownPaths): DaemonProbe {
   const holder = lockHolder(paths.lockFile);
   const pidFile = readPidFile(paths.pidFile);
-  if (holder === null) return { running: false, pid: null, pidFile, stalePidFile: pidFile.raw !== null };
-  return { running: true, pid: holder === -1 ? pidFile.pid ?? -1 : holder, pidFile, stalePidFile: false };
+  if (holder === null) return { running: false, pid: null, pidFile, stalePidFile: pidFile.raw !== null, tickPid: null };
+  if (lockOwner(paths.lockFile)?.startsWith("tick")) {
+    return { running: false, pid: null, pidFile, stalePidFile: pidFile.raw !== null, tickPid: holder };
+  }
+  return { running: true, pid: holder === -1 ? pidFile.pid ?? -1 : holder, pidFile, stalePidFile: false, tickPid: null };
 }
 
 /** Linux process state letter from /proc/<pid>/stat ("Z" for a zombie); null when unknown. */
@@ -56,6 +61,11 @@ export function processGone(pid: number): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === "ESRCH";
   }
+}
+
+/** The lock is held by a `gtd tick`, not a daemon. */
+export function tickHoldsLock(pid: number): GtdError {
+  return new GtdError("ALREADY_RUNNING", `a gtd tick (PID ${pid}) holds this town's lock`, "try again when it has finished");
 }
 
 /** `daemon already running (PID n)`: the original's words, with no hint, as scripts match them. */

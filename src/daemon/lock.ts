@@ -5,38 +5,23 @@
  */
 import { closeSync, mkdirSync, openSync, readFileSync, statSync, ftruncateSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
+import { getLibc } from "./libc.ts";
 
 const LOCK_SH = 1;
 const LOCK_EX = 2;
 const LOCK_NB = 4;
 const LOCK_UN = 8;
 
-type FlockFn = (fd: number, op: number) => number;
-let flockFn: FlockFn | null = null;
-
-function flock(): FlockFn {
-  if (flockFn) return flockFn;
-  // bun:ffi works inside a compiled binary; libc is the only library it needs.
-  const { dlopen, FFIType } = require("bun:ffi") as typeof import("bun:ffi");
-  const names = process.platform === "darwin" ? ["libc.dylib", "libSystem.B.dylib"] : ["libc.so.6", "libc.so"];
-  let lastErr: unknown;
-  for (const name of names) {
-    try {
-      const lib = dlopen(name, { flock: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 } });
-      flockFn = (fd, op) => lib.symbols.flock(fd, op) as number;
-      return flockFn;
-    } catch (err) {
-      lastErr = err;
-    }
-  }
-  throw lastErr;
-}
+const flock = () => getLibc().flock;
 
 export interface LockHandle {
   fd: number;
   path: string;
-  /** Record our PID in the lock file, so the holder can be named even before daemon.pid exists. */
-  writePid(pid: number): void;
+  /**
+   * Record who holds the lock (`<pid>` for the daemon, `tick <pid>` for `gtd tick`), so the holder can be
+   * named before daemon.pid exists and a tick is never mistaken for the daemon.
+   */
+  writeOwner(owner: string): void;
   release(): void;
 }
 
@@ -52,9 +37,9 @@ export function tryLock(path: string): LockHandle | null {
   return {
     fd,
     path,
-    writePid(pid) {
+    writeOwner(owner) {
       ftruncateSync(fd, 0);
-      writeSync(fd, String(pid), 0);
+      writeSync(fd, owner, 0);
     },
     release() {
       try {
@@ -106,11 +91,12 @@ export function isLockHeld(path: string): boolean {
 export function lockHolder(path: string): number | null {
   if (!isLockHeld(path)) return null;
   try {
-    const ino = statSync(path).ino;
+    const id = lockFileId(path);
     for (const line of readFileSync("/proc/locks", "utf8").split("\n")) {
       const f = line.trim().split(/\s+/);
-      // "1: FLOCK  ADVISORY  WRITE 1234 fd:01:5678 0 EOF"
-      if (f[1] === "FLOCK" && f[3] === "WRITE" && f[5]?.split(":")[2] === String(ino)) {
+      // "1: FLOCK  ADVISORY  WRITE 1234 fd:01:5678 0 EOF": device (hex major:minor) and inode, so a lock
+      // on another filesystem's file with the same inode number is never taken for ours.
+      if (f[1] === "FLOCK" && f[3] === "WRITE" && f[5] === id) {
         const pid = Number(f[4]);
         if (Number.isInteger(pid) && pid > 0) return pid;
       }
@@ -119,9 +105,28 @@ export function lockHolder(path: string): number | null {
     // No /proc (macOS): fall back to what the holder wrote.
   }
   try {
-    const pid = Number(readFileSync(path, "utf8").trim());
+    const pid = Number(readFileSync(path, "utf8").trim().split(/\s+/).pop());
     return Number.isInteger(pid) && pid > 0 ? pid : -1;
   } catch {
     return -1;
+  }
+}
+
+/** `maj:min:inode` as /proc/locks prints it (major and minor in two-digit hex). */
+export function lockFileId(path: string): string {
+  const st = statSync(path);
+  const dev = BigInt(st.dev);
+  const major = ((dev >> 8n) & 0xfffn) | ((dev >> 32n) & ~0xfffn);
+  const minor = (dev & 0xffn) | ((dev >> 12n) & ~0xffn);
+  const hex = (n: bigint) => n.toString(16).padStart(2, "0");
+  return `${hex(major)}:${hex(minor)}:${st.ino}`;
+}
+
+/** What the holder wrote into the lock file (`tick <pid>` or `<pid>`); null if unreadable. */
+export function lockOwner(path: string): string | null {
+  try {
+    return readFileSync(path, "utf8").trim();
+  } catch {
+    return null;
   }
 }

@@ -16,7 +16,7 @@ import { readText, safeUnlink, writeFileAtomic } from "../store.ts";
 import { Memory, newTickContext } from "../tick/context.ts";
 import { runHeartbeat, runLifecyclePass } from "../tick/pipeline.ts";
 import type { TownPaths } from "../town.ts";
-import { alreadyRunning, probeDaemon } from "./liveness.ts";
+import { alreadyRunning, probeDaemon, tickHoldsLock } from "./liveness.ts";
 import { acquireLock } from "./lock.ts";
 import { PassQueue, type PassKind } from "./pass-queue.ts";
 import { startSchedule, type Schedule } from "./schedule.ts";
@@ -42,7 +42,7 @@ export async function runDaemon(opts: RunDaemonOptions): Promise<number> {
   const lock = await acquireLock(paths.lockFile);
   if (!lock) {
     const probe = probeDaemon(paths);
-    throw alreadyRunning(probe.pid);
+    throw probe.tickPid ? tickHoldsLock(probe.tickPid) : alreadyRunning(probe.pid);
   }
 
   const fileLog = createFileLog({
@@ -123,7 +123,7 @@ export async function runDaemon(opts: RunDaemonOptions): Promise<number> {
   };
 
   for (const name of INHERITED_IDENTITY) delete process.env[name];
-  lock.writePid(process.pid);
+  lock.writeOwner(String(process.pid));
   log(`Daemon starting (PID ${process.pid})`);
   const previous = readState(paths.stateFile, Date.now());
   if (previous.problem) {

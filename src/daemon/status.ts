@@ -22,6 +22,8 @@ export interface DaemonStatus {
   stale_pid_file: { pid: number | null; content: string } | null;
   /** Why state.json could not be read, if it could not. */
   state_problem: string | null;
+  /** A `gtd tick` running in this town right now (it holds the lock; it is not the daemon). */
+  tick_pid: number | null;
 }
 
 export function daemonStatus(paths: TownPaths, nowMs: number): DaemonStatus {
@@ -42,6 +44,7 @@ export function daemonStatus(paths: TownPaths, nowMs: number): DaemonStatus {
     next_heartbeat: next ? formatGoTime(next) : null,
     stale_pid_file: probe.stalePidFile ? { pid: probe.pidFile.pid, content: (probe.pidFile.raw ?? "").slice(0, 40) } : null,
     state_problem: problem,
+    tick_pid: probe.tickPid,
   };
 }
 
@@ -60,6 +63,7 @@ export function renderStatus(s: DaemonStatus): string[] {
   const lines: string[] = [];
   if (!s.running) {
     lines.push("○ Daemon is not running");
+    if (s.tick_pid) lines.push(`  A gtd tick (PID ${s.tick_pid}) is running in this town right now`);
     if (s.stale_pid_file) {
       lines.push(`  Stale PID file: daemon/daemon.pid says ${JSON.stringify(s.stale_pid_file.content)}, but no daemon holds the lock (left alone, never signalled)`);
     }

@@ -9,14 +9,15 @@ import type { TownPaths } from "../town.ts";
 import { probeDaemon } from "./liveness.ts";
 import { isLockHeld, tryLock } from "./lock.ts";
 
-function notRunning(): GtdError {
-  return new GtdError("NOT_RUNNING", "daemon is not running", "start it with gtd start");
+function notRunning(tickPid: number | null = null): GtdError {
+  const hint = tickPid ? `a gtd tick (PID ${tickPid}) holds the lock; it is not signalled` : "start it with gtd start";
+  return new GtdError("NOT_RUNNING", "daemon is not running", hint);
 }
 
 /** The running daemon's PID, or a NOT_RUNNING error. */
 export function requireDaemonPid(paths: TownPaths): number {
   const probe = probeDaemon(paths);
-  if (!probe.running || probe.pid === null || probe.pid <= 0) throw notRunning();
+  if (!probe.running || probe.pid === null || probe.pid <= 0) throw notRunning(probe.tickPid);
   return probe.pid;
 }
 

@@ -1,7 +1,7 @@
 /** `gtd tick`: one heartbeat in this process, holding the town's lock so no daemon runs beside it. */
 import { loadEffectiveConfig } from "../config/effective.ts";
 import { acquireLock } from "../daemon/lock.ts";
-import { probeDaemon } from "../daemon/liveness.ts";
+import { probeDaemon, tickHoldsLock } from "../daemon/liveness.ts";
 import { buildPorts } from "../daemon/wiring.ts";
 import { GtdError } from "../errors.ts";
 import type { Log } from "../ports.ts";
@@ -23,9 +23,12 @@ export async function tickOnce(paths: TownPaths, dryRun: boolean, log: Log): Pro
   // A dry run reads only, so it may look over a running daemon's shoulder; a real tick may not.
   const lock = dryRun ? null : await acquireLock(paths.lockFile);
   if (!dryRun && !lock) {
-    const pid = probeDaemon(paths).pid;
+    const probe = probeDaemon(paths);
+    if (probe.tickPid) throw tickHoldsLock(probe.tickPid);
+    const pid = probe.pid;
     throw new GtdError("ALREADY_RUNNING", `the daemon (PID ${pid}) owns this town's heartbeat`, "use gtd signal to make it act now, or gtd tick --dry-run to see what it would do");
   }
+  lock?.writeOwner(`tick ${process.pid}`);
   try {
     const { state, problem } = readState(paths.stateFile, Date.now(), { keepCorrupt: dryRun });
     if (problem) log(`Warning: ${paths.stateFile} was unreadable (${problem})${dryRun ? "" : "; starting fresh"}`);

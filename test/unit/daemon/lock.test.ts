@@ -41,7 +41,7 @@ async function childHoldingLock(lockPath: string): Promise<{ proc: ReturnType<ty
     `import { tryLock } from ${JSON.stringify(LOCK_MODULE)};
 const h = tryLock(process.argv[2]);
 if (!h) { console.log("BUSY"); process.exit(3); }
-h.writePid(process.pid);
+h.writeOwner(String(process.pid));
 console.log("READY");
 setInterval(() => {}, 1 << 30);
 `,
@@ -94,8 +94,8 @@ describe("tryLock", () => {
 
   test("writePid records the PID with no newline, replacing what was there", () => {
     const h = lock()!;
-    h.writePid(1234567);
-    h.writePid(42);
+    h.writeOwner(String(1234567));
+    h.writeOwner(String(42));
     expect(readFileSync(paths.lockFile, "utf8")).toBe("42");
   });
 
@@ -125,7 +125,7 @@ describe("isLockHeld / lockHolder", () => {
   });
 
   test("a lock this process holds is held, by this process's PID", () => {
-    lock()!.writePid(process.pid);
+    lock()!.writeOwner(String(process.pid));
     expect(isLockHeld(paths.lockFile)).toBe(true);
     expect(lockHolder(paths.lockFile)).toBe(process.pid);
   });
@@ -138,7 +138,7 @@ describe("isLockHeld / lockHolder", () => {
 
   test("the holder is named from the kernel even when the lock file says otherwise", () => {
     const h = lock()!;
-    h.writePid(999999);
+    h.writeOwner(String(999999));
     // /proc/locks names the real holder; without /proc the file's PID is the fallback.
     const expected = existsSync("/proc/locks") ? process.pid : 999999;
     expect(lockHolder(paths.lockFile)).toBe(expected);
@@ -159,6 +159,7 @@ describe("a lock held by another process", () => {
       pid,
       pidFile: { raw: String(pid), pid },
       stalePidFile: false,
+      tickPid: null,
     });
 
     proc.kill("SIGKILL");
@@ -184,15 +185,21 @@ describe("probeDaemon", () => {
       pid: null,
       pidFile: { raw: String(process.pid), pid: process.pid },
       stalePidFile: true,
+      tickPid: null,
     });
   });
 
+  test("a lock held by gtd tick is not the daemon: not running, the tick named, never a daemon PID", () => {
+    lock()!.writeOwner(`tick ${process.pid}`);
+    expect(probeDaemon(paths)).toEqual({ running: false, pid: null, pidFile: { raw: null, pid: null }, stalePidFile: false, tickPid: process.pid });
+  });
+
   test("no PID file and no lock: not running, not stale", () => {
-    expect(probeDaemon(paths)).toEqual({ running: false, pid: null, pidFile: { raw: null, pid: null }, stalePidFile: false });
+    expect(probeDaemon(paths)).toEqual({ running: false, pid: null, pidFile: { raw: null, pid: null }, stalePidFile: false, tickPid: null });
   });
 
   test("lock held but no PID file yet: running, with the holder's PID", () => {
-    lock()!.writePid(process.pid);
+    lock()!.writeOwner(String(process.pid));
     const probe = probeDaemon(paths);
     expect(probe.running).toBe(true);
     expect(probe.pid).toBe(process.pid);

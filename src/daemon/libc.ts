@@ -1,0 +1,34 @@
+/**
+ * The two libc calls gtd needs that Node's API lacks: flock(2) for the single-instance lock and dup2(2)
+ * to point stderr at a freshly rotated log. bun:ffi works inside a compiled binary.
+ */
+type Libc = { flock(fd: number, op: number): number; dup2(oldFd: number, newFd: number): number };
+let libc: Libc | null = null;
+
+const CANDIDATES: Record<string, string[]> = {
+  darwin: ["libc.dylib", "libSystem.B.dylib"],
+  // glibc, then musl (Alpine) by its own names.
+  linux: ["libc.so.6", "libc.so", "libc.musl-x86_64.so.1", "libc.musl-aarch64.so.1"],
+};
+
+export function getLibc(): Libc {
+  if (libc) return libc;
+  const { dlopen, FFIType } = require("bun:ffi") as typeof import("bun:ffi");
+  let lastErr: unknown;
+  for (const name of CANDIDATES[process.platform] ?? CANDIDATES.linux!) {
+    try {
+      const lib = dlopen(name, {
+        flock: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 },
+        dup2: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 },
+      });
+      libc = {
+        flock: (fd, op) => lib.symbols.flock(fd, op) as number,
+        dup2: (a, b) => lib.symbols.dup2(a, b) as number,
+      };
+      return libc;
+    } catch (err) {
+      lastErr = err;
+    }
+  }
+  throw lastErr;
+}
