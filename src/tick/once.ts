@@ -18,7 +18,7 @@ export interface TickResult {
   decisions: Decision[];
 }
 
-export async function tickOnce(paths: TownPaths, dryRun: boolean, log: Log): Promise<TickResult> {
+export async function tickOnce(paths: TownPaths, dryRun: boolean, log: Log, signal?: AbortSignal): Promise<TickResult> {
   const { config } = await loadEffectiveConfig(paths, process.env);
   // A dry run reads only, so it may look over a running daemon's shoulder; a real tick may not.
   const lock = dryRun ? null : await acquireLock(paths.lockFile);
@@ -34,7 +34,7 @@ export async function tickOnce(paths: TownPaths, dryRun: boolean, log: Log): Pro
     if (problem) log(`Warning: ${paths.stateFile} was unreadable (${problem})${dryRun ? "" : "; starting fresh"}`);
     const real = buildPorts(config, paths, log);
     const ports = dryRun ? readOnlyPorts(real) : real;
-    const ctx = await runHeartbeat(newTickContext({ ports, config, paths, state, dryRun }));
+    const ctx = await runHeartbeat(newTickContext({ ports, config, paths, state, dryRun, ...(signal ? { signal } : {}) }));
     return { dry_run: dryRun, town: paths.root, heartbeat_count: ctx.state.heartbeatCount, decisions: ctx.decisions };
   } finally {
     lock?.release();
