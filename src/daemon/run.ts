@@ -32,7 +32,7 @@ export interface RunDaemonOptions {
 }
 
 /** Agent identity variables of whoever started us; mail the daemon sends must not carry them (defect #28). */
-const INHERITED_IDENTITY = ["GT_ROLE", "GT_RIG", "GT_CREW", "GT_POLECAT", "BD_ACTOR", "BEADS_IDENTITY"];
+const INHERITED_IDENTITY = ["GT_ROLE", "GT_IDENTITY", "GT_RIG", "GT_CREW", "GT_POLECAT", "BD_ACTOR", "BEADS_IDENTITY"];
 
 export async function runDaemon(opts: RunDaemonOptions): Promise<number> {
   const { paths } = opts;

@@ -115,7 +115,7 @@ async function restart(ctx: TickContext, spec: AgentSpec): Promise<void> {
 
   // The role word, which is what `gt handoff` reads back (reference §8); the original put the identity
   // here. GT_IDENTITY carries the canonical identity, which `gtd request --as` needs.
-  const env = { GT_ROLE: spec.role, GT_IDENTITY: spec.identity };
+  const env = { GT_ROLE: spec.role, GT_IDENTITY: spec.identity, GT_TOWN_ROOT: ctx.paths.root };
   if (ctx.dryRun) {
     say(ctx, "would-restart", `(dry run) would start session ${s} in ${spec.workDir}`, { session: s, env });
   } else {

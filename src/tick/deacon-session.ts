@@ -38,7 +38,9 @@ export function deaconSessionSpec(session: string, townRoot: string, command: st
   return {
     name: session,
     cwd: townRoot,
-    env: { GT_ROLE: "deacon" },
+    // GT_IDENTITY empty: the tmux server's environment may carry another agent's (whoever started it),
+    // and `gtd request` inside the Deacon must not act as that agent. GT_TOWN_ROOT: this town, always.
+    env: { GT_ROLE: "deacon", GT_IDENTITY: "", GT_TOWN_ROOT: townRoot },
     argv: ["bash", "-c", DEACON_LOOP, DEACON_LOOP_NAME, ...command],
     options: deaconSessionOptions(session),
   };

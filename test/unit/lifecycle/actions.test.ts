@@ -108,7 +108,7 @@ describe("cycle and restart", () => {
       {
         name: "gt-gastown-witness",
         cwd: join(town, "gastown"),
-        env: { GT_ROLE: "witness", GT_IDENTITY: "gastown-witness" },
+        env: { GT_ROLE: "witness", GT_IDENTITY: "gastown-witness", GT_TOWN_ROOT: town },
         argv: ["my-agent", "--flag"],
         options: sessionOptions(spec),
       },
@@ -209,7 +209,7 @@ describe("pre-sync (refinery and crew)", () => {
     expect(f.runs[4]!.opts.timeoutMs).toBe(ctx.config.timeouts.mailboxMs);
     expect(f.lines).toContain(`Pre-syncing workspace for gastown-refinery at ${dir}`);
     expect(f.lines.indexOf(`Pre-syncing workspace for gastown-refinery at ${dir}`)).toBeLessThan(f.lines.indexOf("Restarted session gt-gastown-refinery"));
-    expect(f.created[0]!.env).toEqual({ GT_ROLE: "refinery", GT_IDENTITY: "gastown-refinery" });
+    expect(f.created[0]!.env).toEqual({ GT_ROLE: "refinery", GT_IDENTITY: "gastown-refinery", GT_TOWN_ROOT: town });
   });
 
   test("a dirty tree is not pulled; the sync still runs", async () => {

@@ -22,7 +22,7 @@ describe("creating the Deacon session", () => {
     expect(f.tmux.map.get("gt-deacon")!.spec).toEqual({
       name: "gt-deacon",
       cwd: TOWN,
-      env: { GT_ROLE: "deacon" },
+      env: { GT_ROLE: "deacon", GT_IDENTITY: "", GT_TOWN_ROOT: TOWN },
       argv: ["bash", "-c", DEACON_LOOP, "gtd-deacon", "claude", "--dangerously-skip-permissions"],
       options: [
         ["status-style", "bg=#2d1f3d,fg=#c0b0d0"],
