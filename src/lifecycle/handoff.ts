@@ -2,7 +2,7 @@
  * The agent's side of a lifecycle request (what handoff hooks call): set the flag, send the mail,
  * then signal, in that order (the original signalled first, so its first pass failed verification).
  */
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { resolveAgent } from "../agents/identity.ts";
 import { safeUnlink } from "../store.ts";
 import { probeDaemon } from "../daemon/liveness.ts";
@@ -42,6 +42,11 @@ export async function requestLifecycle(o: HandoffOptions): Promise<{ signalled: 
   const spec = resolveAgent(o.identity, o.paths.root);
   if ("error" in spec) throw new GtdError("IDENTITY", spec.error, "--as takes mayor, <rig>-witness, <rig>-refinery or <rig>-crew-<name>");
 
+  // A mistyped identity must not create an agent: its directories would appear, and the daemon would
+  // then start an agent in an empty one.
+  if (!isDirectory(spec.workDir)) {
+    throw new GtdError("IDENTITY", `no agent ${spec.identity} in this town: ${spec.workDir} does not exist`, "check --as");
+  }
   const hadStateFile = existsSync(spec.stateFile);
   setRequestFlag(spec.stateFile, action, o.nowMs);
   o.say(`✓ Set ${flagKey(action)}=true in ${spec.stateFile}`);
@@ -69,4 +74,12 @@ export async function requestLifecycle(o: HandoffOptions): Promise<{ signalled: 
   }
   o.say(`✓ Signaled daemon (PID ${probe.pid}) for immediate processing`);
   return { signalled: probe.pid };
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }

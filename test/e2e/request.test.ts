@@ -188,6 +188,7 @@ test("no daemon: the request waits, and the first heartbeat of gtd start carries
 }, T);
 
 test("without --as, the identity is $GT_IDENTITY (set in the sessions gtd starts)", async () => {
+  mkdirSync(join(w().town, "gastown", "crew", "joe"), { recursive: true });
   const r = await w().run(["request", "shutdown"], { extraEnv: { ...env, GT_IDENTITY: "gastown-crew-joe" } });
   expect(r.stderr).toBe("");
   expect(r.code).toBe(0);
@@ -238,6 +239,14 @@ describe("refused requests change nothing", () => {
     expect(inbox()).toEqual([]);
     expect(w().logMessages().some((m) => m.startsWith("Received SIGUSR1"))).toBe(false); // not signalled
     expect(await w().waitRunning(pid)).toBe(pid);
+  }, T);
+
+  test("a mistyped identity creates nothing: no directories, no state file, no mail", async () => {
+    const r = await request("cycle", "typo-crew-bob");
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^gtd: no agent typo-crew-bob in this town: .*typo\/crew\/bob does not exist \(check --as\)\n$/);
+    expect(existsSync(join(w().town, "typo"))).toBe(false);
+    expect(inbox()).toEqual([]);
   }, T);
 
   test("a failing mail send for an agent with no state file leaves no state file behind", async () => {
