@@ -2,7 +2,7 @@
  * Atomic file writes (temp file in the same directory, fsync, rename) and schema-checked JSON reads.
  * A reader never sees a half-written file, and a file someone else corrupted is reported, not fatal.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import * as v from "valibot";
 
@@ -13,9 +13,13 @@ export type ReadResult<T> =
 
 let tempCounter = 0;
 
+/** The temp files writeFileAtomic makes: `.<name>.<pid>.<n>.tmp`, next to the file they become. */
+const TEMP_NAME = /^\..+\.\d+\.\d+\.tmp$/;
+
 export function writeFileAtomic(path: string, content: string, mode = 0o644): void {
   const dir = dirname(path);
   mkdirSync(dir, { recursive: true, mode: 0o755 });
+  // Keep in step with TEMP_NAME: removeStaleTemps finds what a crash between open and rename left.
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${++tempCounter}.tmp`);
   const fd = openSync(tmp, "w", mode);
   try {
@@ -101,6 +105,35 @@ export function quarantine(path: string, nowMs: number): string | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * Remove the temp files writeFileAtomic left in `dir` (a process killed between writing and renaming)
+ * that were last modified more than `olderThanMs` before `nowMs`. Only regular files named as ours
+ * (`.<name>.<pid>.<n>.tmp`) are touched; the age bound spares a write another process has in flight.
+ * Never throws: a directory that cannot be read, or a file that vanished meanwhile, is skipped.
+ * Returns the paths removed.
+ */
+export function removeStaleTemps(dir: string, nowMs: number, olderThanMs: number): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    if (!TEMP_NAME.test(name)) continue;
+    const path = join(dir, name);
+    try {
+      const st = lstatSync(path);
+      if (!st.isFile() || nowMs - st.mtimeMs <= olderThanMs) continue;
+    } catch {
+      continue;
+    }
+    if (safeUnlink(path)) removed.push(path);
+  }
+  return removed;
 }
 
 export function safeUnlink(path: string): boolean {

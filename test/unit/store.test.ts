@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as v from "valibot";
-import { parseJsonText, quarantine, readJson, readText, safeUnlink, writeFileAtomic, writeJsonAtomic } from "../../src/store.ts";
+import { parseJsonText, quarantine, readJson, readText, removeStaleTemps, safeUnlink, writeFileAtomic, writeJsonAtomic } from "../../src/store.ts";
 
 let dir: string;
 
@@ -71,6 +71,57 @@ describe("writeFileAtomic", () => {
     for (let i = 0; i < 20; i++) writeFileAtomic(path, String(i));
     expect(readFileSync(path, "utf8")).toBe("19");
     expect(readdirSync(dir)).toEqual(["n.json"]);
+  });
+});
+
+describe("removeStaleTemps", () => {
+  const NOW = Date.UTC(2026, 10, 25, 12, 0, 0);
+  const HOUR = 3_600_000;
+  /** A file in `dir` last modified `ageMs` before NOW. */
+  function fileAged(name: string, ageMs: number, content = "partial"): string {
+    const path = join(dir, name);
+    writeFileSync(path, content);
+    const t = (NOW - ageMs) / 1000;
+    utimesSync(path, t, t);
+    return path;
+  }
+
+  test("removes our own temp files older than the bound, and only those", () => {
+    const old1 = fileAged(".state.json.4242.1.tmp", 2 * HOUR);
+    const old2 = fileAged(".slot-gt-deacon-heartbeat.json.17.305.tmp", 25 * HOUR);
+    fileAged(`.state.json.${process.pid}.9.tmp`, 30 * 60_000); // recent: a write may be in flight
+    fileAged(".state.json.4242.2.tmp", HOUR); // exactly the bound: not older than it
+    fileAged("state.json", 48 * HOUR);
+    fileAged(".state.json.tmp", 48 * HOUR); // not our pattern
+    fileAged(".state.json.abc.1.tmp", 48 * HOUR);
+    fileAged("state.json.4242.1.tmp", 48 * HOUR); // no leading dot
+    fileAged(".state.json.4242.1.tmp.bak", 48 * HOUR);
+    const removed = removeStaleTemps(dir, NOW, HOUR);
+    expect(removed.sort()).toEqual([old1, old2].sort());
+    expect(readdirSync(dir).sort()).toEqual(
+      [`.state.json.${process.pid}.9.tmp`, ".state.json.4242.2.tmp", "state.json", ".state.json.tmp", ".state.json.abc.1.tmp", "state.json.4242.1.tmp", ".state.json.4242.1.tmp.bak"].sort(),
+    );
+  });
+
+  test("what a crash between writing and renaming leaves is found (the name writeFileAtomic uses)", () => {
+    // writeFileAtomic removes its temp file on failure; name one exactly as it does, from this process.
+    const leftover = fileAged(`.state.json.${process.pid}.1.tmp`, 2 * HOUR);
+    expect(removeStaleTemps(dir, NOW, HOUR)).toEqual([leftover]);
+  });
+
+  test("a directory or a symlink named like a temp file is left alone", () => {
+    mkdirSync(join(dir, ".x.json.1.1.tmp"));
+    const target = fileAged("target", 48 * HOUR);
+    symlinkSync(target, join(dir, ".y.json.1.1.tmp"));
+    expect(removeStaleTemps(dir, Date.now() + 48 * HOUR, HOUR)).toEqual([]);
+    expect(existsSync(join(dir, ".x.json.1.1.tmp"))).toBe(true);
+    expect(existsSync(target)).toBe(true);
+  });
+
+  test("never throws: a missing directory, or a path that is a file, gives []", () => {
+    expect(removeStaleTemps(join(dir, "nope"), NOW, HOUR)).toEqual([]);
+    const file = fileAged("plain", 0);
+    expect(removeStaleTemps(file, NOW, HOUR)).toEqual([]);
   });
 });
 
