@@ -50,8 +50,9 @@ export function writeFileAtomic(path: string, content: string, mode = 0o644): vo
   }
 }
 
-export function writeJsonAtomic(path: string, value: unknown, indent: number | undefined = 2): void {
-  writeFileAtomic(path, JSON.stringify(value, null, indent));
+/** JSON with a 2-space indent unless `opts.indent` says otherwise (0: compact). */
+export function writeJsonAtomic(path: string, value: unknown, opts: { indent?: number } = {}): void {
+  writeFileAtomic(path, JSON.stringify(value, null, opts.indent ?? 2));
 }
 
 export function readText(path: string): string | null {

@@ -135,8 +135,18 @@ describe("writeJsonAtomic", () => {
 
   test("compact with indent 0", () => {
     const path = join(dir, "slot.json");
-    writeJsonAtomic(path, { slot: "heartbeat", consumed: false }, 0);
+    writeJsonAtomic(path, { slot: "heartbeat", consumed: false }, { indent: 0 });
     expect(readFileSync(path, "utf8")).toBe('{"slot":"heartbeat","consumed":false}');
+  });
+
+  test("the indent is named in an options object; an absent or undefined indent is 2", () => {
+    const path = join(dir, "o.json");
+    writeJsonAtomic(path, { a: 1 }, { indent: 4 });
+    expect(readFileSync(path, "utf8")).toBe('{\n    "a": 1\n}');
+    writeJsonAtomic(path, { a: 1 }, {});
+    expect(readFileSync(path, "utf8")).toBe('{\n  "a": 1\n}');
+    writeJsonAtomic(path, { a: 1 }, { indent: undefined });
+    expect(readFileSync(path, "utf8")).toBe('{\n  "a": 1\n}');
   });
 });
 
