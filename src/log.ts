@@ -14,6 +14,8 @@ export interface FileLogOptions {
   files: number;
   clock: Clock;
   mirror?: ((line: string) => void) | undefined;
+  /** Called after each rotation, once the new file exists (the daemon re-points its stderr at it). */
+  onRotate?: (() => void) | undefined;
 }
 
 export interface FileLog {
@@ -59,8 +61,10 @@ export function createFileLog(opts: FileLogOptions): FileLog {
     opts.mirror?.(line);
     try {
       const bytes = Buffer.byteLength(line);
-      if (size > 0 && size + bytes > maxBytes) rotate();
+      const rotated = size > 0 && size + bytes > maxBytes;
+      if (rotated) rotate();
       appendFileSync(opts.path, line, { mode: 0o644 });
+      if (rotated) opts.onRotate?.();
       size += bytes;
     } catch {
       // A full disk must not kill the daemon; the mirror (if any) still has the line.

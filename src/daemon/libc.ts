@@ -32,3 +32,15 @@ export function getLibc(): Libc {
   }
   throw lastErr;
 }
+
+/** Point fd 2 at `path` (append), as a shell's `2>>path` would. Best effort: never throws. */
+export function redirectStderr(path: string): void {
+  try {
+    const { openSync, closeSync } = require("node:fs") as typeof import("node:fs");
+    const fd = openSync(path, "a", 0o644);
+    getLibc().dup2(fd, 2);
+    closeSync(fd);
+  } catch {
+    // Keep the old stderr rather than none.
+  }
+}

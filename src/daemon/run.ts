@@ -10,6 +10,7 @@ import type { SettingKey } from "../config/settings.ts";
 import { GtdError, errorText } from "../errors.ts";
 import { formatGoTime } from "../gotime.ts";
 import { createFileLog, stderrIsFile } from "../log.ts";
+import { redirectStderr } from "./libc.ts";
 import type { Ports } from "../ports.ts";
 import { readState, writeState, type DaemonState } from "../state.ts";
 import { readText, safeUnlink, writeFileAtomic } from "../store.ts";
@@ -39,18 +40,33 @@ export async function runDaemon(opts: RunDaemonOptions): Promise<number> {
   let loaded = await loadEffectiveConfig(paths, process.env, opts.flags);
   let config: Config = loaded.config;
 
+  // Signal handlers go in before the lock is taken (from then on /proc/locks names us, and a SIGUSR1's
+  // default action would kill us) and are never removed. Until the daemon is set up they only remember.
+  const early: { usr1: boolean; hup: boolean; stop: string | null } = { usr1: false, hup: false, stop: null };
+  const STOP_NAMES: Record<string, string> = { SIGTERM: "terminated", SIGINT: "interrupt" };
+  let onSignal = (sig: NodeJS.Signals) => {
+    if (sig === "SIGUSR1") early.usr1 = true;
+    else if (sig === "SIGHUP") early.hup = true;
+    else early.stop ??= STOP_NAMES[sig] ?? sig;
+  };
+  for (const sig of ["SIGTERM", "SIGINT", "SIGUSR1", "SIGHUP"] as const) process.on(sig, () => onSignal(sig));
+
   const lock = await acquireLock(paths.lockFile);
   if (!lock) {
     const probe = probeDaemon(paths);
     throw probe.tickPid ? tickHoldsLock(probe.tickPid) : alreadyRunning(probe.pid);
   }
 
+  const stderrIsLog = stderrIsFile(paths.logFile);
   const fileLog = createFileLog({
     path: paths.logFile,
     maxBytes: config.log.maxBytes,
     files: config.log.files,
     clock: { now: () => Date.now() },
-    mirror: opts.mirror && !stderrIsFile(paths.logFile) ? (line) => process.stderr.write(line) : undefined,
+    mirror: opts.mirror && !stderrIsLog ? (line) => process.stderr.write(line) : undefined,
+    // Launched by `gtd start`, stderr is the log file: after a rotation it would point at daemon.log.1
+    // (and later at a deleted file), losing any crash output. Re-point it at the new daemon.log.
+    onRotate: stderrIsLog ? () => redirectStderr(paths.logFile) : undefined,
   });
   const log = fileLog.log;
   const memory = new Memory();
@@ -72,9 +88,7 @@ export async function runDaemon(opts: RunDaemonOptions): Promise<number> {
   };
   const queue = new PassQueue(pass, (kind, busy) => log(`Heartbeat tick skipped: a ${busy} pass is still running`));
 
-  // Signal handlers go in before the PID file exists, and are never removed: a SIGUSR1 or SIGTERM
-  // sent by anyone who can read the PID file always finds them.
-  const onStop = (name: string) => () => {
+  const onStop = (name: string) => {
     if (stopReason) {
       log(`Received signal ${name} again, not waiting for the current pass`);
       forceStop();
@@ -84,16 +98,28 @@ export async function runDaemon(opts: RunDaemonOptions): Promise<number> {
     log(`Received signal ${name}, shutting down`);
     wake();
   };
-  process.on("SIGTERM", onStop("terminated"));
-  process.on("SIGINT", onStop("interrupt"));
-  process.on("SIGUSR1", () => {
-    if (stopReason) return;
-    log("Received SIGUSR1, processing lifecycle requests immediately");
-    queue.request("lifecycle");
-  });
-  process.on("SIGHUP", () => {
-    if (stopReason) return;
-    void reload();
+  const dispatch = (sig: NodeJS.Signals) => {
+    if (sig === "SIGUSR1") {
+      if (stopReason) return;
+      log("Received SIGUSR1, processing lifecycle requests immediately");
+      queue.request("lifecycle");
+    } else if (sig === "SIGHUP") {
+      if (!stopReason) void reload();
+    } else {
+      onStop(STOP_NAMES[sig] ?? sig);
+    }
+  };
+  // The last line of defence: a bug must be logged, never silently kill the keeper of the town.
+  process.on("unhandledRejection", (err) => log(`Error: unhandled failure, carrying on: ${errorText(err)}`));
+  process.on("uncaughtException", (err) => {
+    log(`Fatal: ${errorText(err)}; exiting`);
+    try {
+      state.running = false;
+      writeState(paths.stateFile, state);
+    } catch {
+      // Nothing more to save.
+    }
+    process.exit(1);
   });
 
   const reload = async () => {
@@ -141,12 +167,19 @@ export async function runDaemon(opts: RunDaemonOptions): Promise<number> {
     throw new GtdError("START_FAILED", `writing PID file: ${errorText(err)}`, `check that ${paths.daemonDir} is writable`);
   }
 
-  schedule = await startSchedule(config.heartbeat, () => queue.request("heartbeat"));
-  log(`Daemon running, heartbeat ${schedule.describe()}`);
-  queue.request("heartbeat");
+  // From here signals act; any that came during start-up are acted on now (an early SIGUSR1 is
+  // answered by the first heartbeat, which reads the mailbox anyway).
+  onSignal = dispatch;
+  if (early.stop) onStop(early.stop);
+  if (!stopReason) {
+    schedule = await startSchedule(config.heartbeat, () => queue.request("heartbeat"));
+    log(`Daemon running, heartbeat ${schedule.describe()}`);
+    queue.request("heartbeat");
+    if (early.hup) void reload();
+  }
 
   await stopped;
-  schedule.stop();
+  schedule?.stop();
   shutdown.abort();
   await Promise.race([queue.close(), forced, new Promise((r) => setTimeout(r, opts.passGraceMs ?? 5000))]);
   log("Daemon shutting down");

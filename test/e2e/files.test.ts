@@ -4,7 +4,7 @@
  * duration heartbeats tick; `gtd logs` shows the tail and follows new lines.
  */
 import { expect, test } from "bun:test";
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { daemonPids, spawnGtd, startedPid, useGtdWorld } from "../helpers/gtd-cli.ts";
 import { startDaemon } from "../helpers/e2e-town.ts";
@@ -140,4 +140,16 @@ test("gtd logs -f prints new lines as they are written", async () => {
     proc.kill("SIGTERM");
     await proc.exited;
   }
+}, T);
+
+test("after a log rotation the daemon's stderr points at the new daemon.log, not the rotated one", async () => {
+  // Launched by `gtd start`, stderr is the log; crash output after a rotation must not go to .1 or a
+  // deleted file.
+  const pid = await startDaemon(w(), { GTD_HEARTBEAT: "100ms", GTD_LOG_MAX_SIZE: "2KB" });
+  await waitFor(() => existsSync(`${w().paths.logFile}.2`), { timeoutMs: 20_000, what: "two rotations" });
+  const target = await waitFor(() => {
+    const t = readlinkSync(`/proc/${pid}/fd/2`);
+    return t === w().paths.logFile ? t : null;
+  }, { what: "fd 2 on daemon.log" });
+  expect(target).toBe(w().paths.logFile);
 }, T);

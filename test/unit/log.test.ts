@@ -92,6 +92,19 @@ describe("createFileLog", () => {
     for (const f of readdirSync(join(dir, "daemon"))) expect(statSync(join(dir, "daemon", f)).size).toBeLessThanOrEqual(60);
   });
 
+  test("onRotate runs after each rotation, when the new daemon.log already exists", () => {
+    const seen: boolean[] = [];
+    const { log } = createFileLog({
+      path: logPath,
+      maxBytes: 60,
+      files: 3,
+      clock: clockAt(2026, 11, 25, 12, 9, 13),
+      onRotate: () => seen.push(existsSync(logPath)),
+    });
+    for (let i = 1; i <= 6; i++) log(`msg-${String(i).padStart(2, "0")}`);
+    expect(seen).toEqual([true, true]);
+  });
+
   test("files=1 keeps only daemon.log", () => {
     const { log } = createFileLog({ path: logPath, maxBytes: 60, files: 1, clock: clockAt(2026, 11, 25, 12, 9, 13) });
     for (let i = 1; i <= 5; i++) log(`msg-${String(i).padStart(2, "0")}`);
