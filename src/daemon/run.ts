@@ -13,7 +13,7 @@ import { createFileLog, stderrIsFile } from "../log.ts";
 import { redirectStderr } from "./libc.ts";
 import type { Ports } from "../ports.ts";
 import { readState, writeState, type DaemonState } from "../state.ts";
-import { readText, safeUnlink, writeFileAtomic } from "../store.ts";
+import { readText, removeStaleTemps, safeUnlink, writeFileAtomic } from "../store.ts";
 import { Memory, newTickContext } from "../tick/context.ts";
 import { runHeartbeat, runLifecyclePass } from "../tick/pipeline.ts";
 import type { TownPaths } from "../town.ts";
@@ -31,6 +31,9 @@ export interface RunDaemonOptions {
   /** How long shutdown waits for the pass in flight after aborting its waits. */
   passGraceMs?: number;
 }
+
+/** A temp file this old cannot belong to a write in progress (writes take milliseconds). */
+const STALE_TEMP_MS = 60_000;
 
 /** Agent identity variables of whoever started us; mail the daemon sends must not carry them (defect #28). */
 const INHERITED_IDENTITY = ["GT_ROLE", "GT_IDENTITY", "GT_RIG", "GT_CREW", "GT_POLECAT", "BD_ACTOR", "BEADS_IDENTITY"];
@@ -151,6 +154,10 @@ export async function runDaemon(opts: RunDaemonOptions): Promise<number> {
   for (const name of INHERITED_IDENTITY) delete process.env[name];
   lock.writeOwner(String(process.pid));
   log(`Daemon starting (PID ${process.pid})`);
+  // Temp files a crash left mid-write (state.json, slots): ours, old, and of no use to anyone.
+  for (const dir of [paths.daemonDir, paths.notificationsDir]) {
+    for (const name of removeStaleTemps(dir, Date.now(), STALE_TEMP_MS)) log(`Removed leftover temp file ${name}`);
+  }
   const previous = readState(paths.stateFile, Date.now());
   if (previous.problem) {
     log(`Warning: ${paths.stateFile} was unreadable (${previous.problem}); moved to ${previous.movedTo ?? "nowhere"}, starting fresh`);

@@ -31,7 +31,7 @@ import {
 import { clearRequestFlag, flagKey } from "../lifecycle/verify.ts";
 import type { InboxResult, MailMessage } from "../ports.ts";
 import { writeState } from "../state.ts";
-import { decide, type Step, type TickContext } from "./context.ts";
+import { decide, rateKey, type Step, type TickContext } from "./context.ts";
 
 /** A failing inbox or close is reported again after this long (per distinct error text). */
 export const INBOX_ERROR_WINDOW_MS = 10 * 60_000;
@@ -54,7 +54,7 @@ export const processLifecycle: Step = async (ctx) => {
     // Shutdown killed the inbox command: that is not a mailbox failure worth a line.
     if (ctx.signal.aborted) return ctx;
     const text = errorText(err);
-    if (once(ctx, `inbox:${text}`, INBOX_ERROR_WINDOW_MS)) say(ctx, "error", `Error reading lifecycle mail: ${text}`);
+    if (once(ctx, `inbox:${rateKey(text)}`, INBOX_ERROR_WINDOW_MS)) say(ctx, "error", `Error reading lifecycle mail: ${text}`);
     return ctx;
   }
   for (const line of inbox.skipped) {
@@ -200,7 +200,7 @@ async function closeMessage(ctx: TickContext, id: string): Promise<void> {
     say(ctx, "closed", `Closed lifecycle message ${id}`, { id });
   } catch (err) {
     const text = errorText(err);
-    if (once(ctx, `close:${id}:${text}`, INBOX_ERROR_WINDOW_MS)) say(ctx, "error", `Warning: failed to close message ${id}: ${text}`, { id });
+    if (once(ctx, `close:${id}:${rateKey(text)}`, INBOX_ERROR_WINDOW_MS)) say(ctx, "error", `Warning: failed to close message ${id}: ${text}`, { id });
   }
 }
 

@@ -290,6 +290,17 @@ describe("inbox problems", () => {
     expect(w.lines).toHaveLength(3);
   });
 
+  test("an inbox error whose text differs only in numbers (a PID, a time) counts as one error", async () => {
+    const w = world();
+    const memory = new Memory();
+    for (const pid of [101, 202, 303]) {
+      w.inboxError = new GtdError("MAILBOX", `mailbox inbox failed: exit status 1: lock held by pid ${pid}`);
+      await pass(w, { memory });
+      w.now += MIN;
+    }
+    expect(w.lines).toEqual(["Error reading lifecycle mail: mailbox inbox failed: exit status 1: lock held by pid 101"]);
+  });
+
   test("skipped messages are logged once each", async () => {
     const w = world();
     const memory = new Memory();
