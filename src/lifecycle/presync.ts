@@ -19,8 +19,6 @@ export interface PresyncOptions {
   /** The mailbox.sync argv (`bd sync`), or null for none. */
   sync: string[] | null;
   signal: AbortSignal;
-  /** The environment git inherits (process.env when absent): it decides whether gitEnv adds ssh options. */
-  env?: Record<string, string | undefined>;
 }
 
 /**
@@ -32,26 +30,13 @@ function usableBranch(name: string): boolean {
   return name.split("/").every((c) => /^[A-Za-z0-9_][A-Za-z0-9._-]*$/.test(c));
 }
 
-/** What ssh runs as when the user has not chosen an ssh command: fail at once instead of asking. */
-export const BATCH_SSH = "ssh -o BatchMode=yes";
-
-/**
- * The variables added to git's environment. Never wait on a prompt: it would only end at the timeout.
- * GIT_TERMINAL_PROMPT=0 stops git's own credential prompt, but ssh asks on the terminal itself (an unknown
- * host key, a key passphrase) when gtd runs `--foreground` in one, so ssh runs in batch mode too, unless
- * the user's environment names its own ssh (GIT_SSH_COMMAND or GIT_SSH), which is respected as it is.
- * (A `core.sshCommand` in git config is overridden by GIT_SSH_COMMAND: such a user sets GIT_SSH_COMMAND.)
- */
-export function gitEnv(userEnv: Record<string, string | undefined>): Record<string, string> {
-  const env: Record<string, string> = { GIT_TERMINAL_PROMPT: "0" };
-  if (userEnv.GIT_SSH_COMMAND === undefined && userEnv.GIT_SSH === undefined) env.GIT_SSH_COMMAND = BATCH_SSH;
-  return env;
-}
+// Never wait on a credential prompt: it would only end at the timeout.
+const GIT_ENV = { GIT_TERMINAL_PROMPT: "0" };
 
 export async function presyncWorkspace(o: PresyncOptions, identity: string, dir: string): Promise<void> {
   o.say("presync", `Pre-syncing workspace for ${identity} at ${dir}`);
-  const env = gitEnv(o.env ?? process.env);
-  const git = (args: string[]) => o.run(["git", ...args], { cwd: dir, timeoutMs: o.gitTimeoutMs, env, signal: o.signal });
+  const git = (args: string[]) =>
+    o.run(["git", ...args], { cwd: dir, timeoutMs: o.gitTimeoutMs, env: GIT_ENV, signal: o.signal });
   const fail = (r: RunResult, timeoutMs: number) => describeFailure(r, timeoutMs);
   const stopped = () => {
     if (!o.signal.aborted) return false;

@@ -205,7 +205,7 @@ describe("pre-sync (refinery and crew)", () => {
     const dir = join(town, "gastown", "refinery", "rig");
     for (const r of f.runs) expect(r.opts.cwd).toBe(dir);
     expect(f.runs[0]!.opts.timeoutMs).toBe(ctx.config.timeouts.gitMs);
-    expect(f.runs[0]!.opts.env).toMatchObject({ GIT_TERMINAL_PROMPT: "0" });
+    expect(f.runs[0]!.opts.env).toEqual({ GIT_TERMINAL_PROMPT: "0" });
     expect(f.runs[4]!.opts.timeoutMs).toBe(ctx.config.timeouts.mailboxMs);
     expect(f.lines).toContain(`Pre-syncing workspace for gastown-refinery at ${dir}`);
     expect(f.lines.indexOf(`Pre-syncing workspace for gastown-refinery at ${dir}`)).toBeLessThan(f.lines.indexOf("Restarted session gt-gastown-refinery"));
