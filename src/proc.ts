@@ -36,6 +36,10 @@ export const runCommand: Runner = async (argv, opts) => {
     nothrow: true,
     quiet: true,
     verbose: false,
+    // Its own session: no controlling terminal, so nothing (ssh asking for a passphrase or a host key
+    // under `start --foreground`) can wait on a prompt until the timeout, a Ctrl-C meant for the
+    // daemon does not hit the child mid-action, and a kill reaches the whole process group.
+    detached: true,
   })`${argv}`;
   // zx's abort signal kills only bash; kill() takes the whole tree, as the timeout does.
   const onAbort = () => void proc.kill("SIGKILL").catch(() => {});

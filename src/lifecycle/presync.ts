@@ -31,6 +31,8 @@ function usableBranch(name: string): boolean {
 }
 
 // Never wait on a credential prompt: it would only end at the timeout.
+// git's own credential prompt off; ssh cannot prompt either, as every subprocess runs without a
+// controlling terminal (src/proc.ts), and a core.sshCommand in the user's git config stays in force.
 const GIT_ENV = { GIT_TERMINAL_PROMPT: "0" };
 
 export async function presyncWorkspace(o: PresyncOptions, identity: string, dir: string): Promise<void> {

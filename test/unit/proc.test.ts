@@ -18,6 +18,14 @@ describe("runCommand", () => {
     expect(elapsed).toBeLessThan(10_000);
   });
 
+  test("a child runs in its own session, without a controlling terminal (nothing can prompt on one)", async () => {
+    // Field 6 of /proc/<pid>/stat is the session id, field 7 the controlling tty (0 = none).
+    const r = await runCommand(["sh", "-c", 'set -- $(cat /proc/$$/stat); echo "$1 $6 $7"'], { timeoutMs: 5000 });
+    const [pid, sid, tty] = r.stdout.trim().split(" ");
+    expect(sid).toBe(pid);
+    expect(tty).toBe("0");
+  });
+
   test("timeout: killed, reported as timed out", async () => {
     const r = await runCommand(["sleep", "30"], { timeoutMs: 200 });
     expect(r.code).toBeNull();
