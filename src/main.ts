@@ -83,6 +83,11 @@ try {
   } else if (err instanceof Error && err.name === "CLIError") {
     process.stderr.write(`gtd: ${stripAnsi(err.message)} (see gtd --help)\n`);
     process.exitCode = EXIT.usage;
+  } else if (err instanceof Error && typeof (err as NodeJS.ErrnoException).code === "string" && (err as NodeJS.ErrnoException).path) {
+    // A filesystem refusal (EACCES, EROFS, ENOSPC...): name the file, it is what the user can fix.
+    const e = err as NodeJS.ErrnoException;
+    process.stderr.write(`gtd: ${e.syscall ?? "access"} ${e.path}: ${e.code} (check the path's permissions and free space)\n`);
+    process.exitCode = EXIT.error;
   } else {
     // Never a stack trace on the user's terminal; the message is enough to report.
     process.stderr.write(`gtd: unexpected error: ${err instanceof Error ? err.message : String(err)} (please report it)\n`);

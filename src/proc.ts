@@ -2,6 +2,7 @@
  * Every subprocess gtd runs goes through here: an argv array (never a shell string built from data),
  * a timeout, an optional abort signal, and a result instead of an exception.
  */
+import { statSync } from "node:fs";
 export interface RunOptions {
   cwd?: string;
   timeoutMs: number;
@@ -27,6 +28,9 @@ export const runCommand: Runner = async (argv, opts) => {
   const { $ } = await import("zx");
   const started = Date.now();
   if (opts.signal?.aborted) return { code: null, stdout: "", stderr: "aborted", timedOut: false, notFound: false };
+  if (opts.cwd !== undefined && !isDirectory(opts.cwd)) {
+    return { code: null, stdout: "", stderr: `working directory does not exist: ${opts.cwd}`, timedOut: false, notFound: false };
+  }
   const proc = $({
     cwd: opts.cwd,
     timeout: opts.timeoutMs,
@@ -87,6 +91,14 @@ export const runCommand: Runner = async (argv, opts) => {
   }
 };
 
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
 /** After the child exits, how long its output may keep arriving before we stop waiting for the pipes. */
 const EXIT_DRAIN_MS = 300;
 /** zx's own timeout kills the tree; this is the backstop if even that does not end the wait. */
@@ -96,6 +108,7 @@ const HARD_DEADLINE_GRACE_MS = 1000;
 export function describeFailure(r: RunResult, timeoutMs: number): string {
   if (r.timedOut) return `timed out after ${timeoutMs}ms`;
   if (r.notFound) return `command not found${r.stderr ? `: ${r.stderr}` : ""}`;
+  if (r.code === null && r.stderr.startsWith("working directory does not exist")) return r.stderr;
   const head = r.code === null ? "killed" : `exit status ${r.code}`;
   return r.stderr ? `${head}: ${firstLine(r.stderr)}` : head;
 }

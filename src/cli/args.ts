@@ -1,4 +1,5 @@
 /** Arguments every command shares, and the helpers that turn them into a town. */
+import { GtdError } from "../errors.ts";
 import { townPaths, findTownRoot, type TownPaths } from "../town.ts";
 
 export const townArg = {
@@ -13,7 +14,9 @@ export const jsonArg = {
   json: { type: "boolean", description: "Machine-readable JSON output" },
 } as const;
 
-export function townFromArgs(args: { town?: string | undefined }): TownPaths {
+export function townFromArgs(args: { town?: string | boolean | undefined }): TownPaths {
+  // `--town` with no value must not fall back to discovery silently: the user meant some town.
+  if (args.town === "" || typeof args.town === "boolean") throw new GtdError("USAGE", "--town needs a directory", "e.g. --town ~/gt");
   return townPaths(findTownRoot({ town: args.town, env: process.env.GT_TOWN_ROOT, cwd: process.cwd() }));
 }
 

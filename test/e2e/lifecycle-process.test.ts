@@ -168,6 +168,12 @@ describe("usage", () => {
     expect((await w().run(["status", "--jsn"])).code).toBe(2);
   }, T);
 
+  test("--town with no value is a usage error, not a silent fall-back to discovery", async () => {
+    const r = await w().run(["status", "--town"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe("gtd: --town needs a directory (e.g. --town ~/gt)\n");
+  }, T);
+
   test("no arguments → usage, exit 2", async () => {
     const r = await runGtd([], { env: w().env, cwd: w().town });
     expect(r.code).toBe(2);

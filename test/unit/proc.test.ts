@@ -26,6 +26,12 @@ describe("runCommand", () => {
     expect(tty).toBe("0");
   });
 
+  test("a missing working directory is said plainly, nothing runs", async () => {
+    const r = await runCommand(["true"], { cwd: "/nonexistent/gtd-dir", timeoutMs: 5000 });
+    expect(r.code).toBeNull();
+    expect(describeFailure(r, 5000)).toBe("working directory does not exist: /nonexistent/gtd-dir");
+  });
+
   test("timeout: killed, reported as timed out", async () => {
     const r = await runCommand(["sleep", "30"], { timeoutMs: 200 });
     expect(r.code).toBeNull();
