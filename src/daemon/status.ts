@@ -3,7 +3,9 @@
  * is rendered from it.
  */
 import { formatGoDuration } from "../duration.ts";
+import { fromJson } from "../backoff.ts";
 import { formatGoTime, parseGoTime } from "../gotime.ts";
+import { loadLedger } from "../lifecycle/requests.ts";
 import { readState } from "../state.ts";
 import type { TownPaths } from "../town.ts";
 import { probeDaemon } from "./liveness.ts";
@@ -24,6 +26,10 @@ export interface DaemonStatus {
   state_problem: string | null;
   /** A `gtd tick` running in this town right now (it holds the lock; it is not the daemon). */
   tick_pid: number | null;
+  /** Poke backoff per agent, as the daemon last saved it. */
+  pokes: Array<{ agent: string; interval_ms: number; last_poke: string | null; unanswered: number }>;
+  /** Lifecycle requests the daemon is still working on (tried, not done), and how many it has finished. */
+  requests: { pending: Array<{ id: string; attempts: number; last_error: string | null }>; done: number };
 }
 
 export function daemonStatus(paths: TownPaths, nowMs: number): DaemonStatus {
@@ -45,6 +51,25 @@ export function daemonStatus(paths: TownPaths, nowMs: number): DaemonStatus {
     stale_pid_file: probe.stalePidFile ? { pid: probe.pidFile.pid, content: (probe.pidFile.raw ?? "").slice(0, 40) } : null,
     state_problem: problem,
     tick_pid: probe.tickPid,
+    pokes: fromState ? pokeSummary(state.extra.backoff) : [],
+    requests: fromState ? requestSummary(state.extra.requests) : { pending: [], done: 0 },
+  };
+}
+
+function pokeSummary(raw: unknown): DaemonStatus["pokes"] {
+  return [...fromJson(raw).states].map(([agent, b]) => ({
+    agent,
+    interval_ms: b.intervalMs,
+    last_poke: b.lastPokeMs !== null ? formatGoTime(b.lastPokeMs) : null,
+    unanswered: b.misses,
+  }));
+}
+
+function requestSummary(raw: unknown): DaemonStatus["requests"] {
+  const entries = [...loadLedger(raw).entries];
+  return {
+    pending: entries.filter(([, e]) => !e.done).map(([id, e]) => ({ id, attempts: e.attempts, last_error: e.lastError })),
+    done: entries.filter(([, e]) => e.done).length,
   };
 }
 
@@ -78,6 +103,14 @@ export function renderStatus(s: DaemonStatus): string[] {
   if (last) lines.push(`  Last heartbeat: ${clock(last)} (#${s.heartbeat_count})`);
   const next = parseGoTime(s.next_heartbeat);
   if (next) lines.push(`  Next heartbeat: ${clock(next)}${s.heartbeat ? ` (${/\s/.test(s.heartbeat) ? `cron "${s.heartbeat}"` : `every ${s.heartbeat}`})` : ""}`);
+  for (const p of s.pokes) {
+    const last = parseGoTime(p.last_poke);
+    lines.push(`  Pokes: ${p.agent} every ${formatGoDuration(p.interval_ms)}${last ? `, last ${clock(last)}` : ""}${p.unanswered ? ` (${p.unanswered} unanswered)` : ""}`);
+  }
+  if (s.requests.pending.length || s.requests.done) {
+    lines.push(`  Lifecycle requests: ${s.requests.pending.length} pending, ${s.requests.done} handled`);
+    for (const r of s.requests.pending) lines.push(`    ${r.id}: ${r.attempts} attempt${r.attempts === 1 ? "" : "s"}${r.last_error ? `, last error: ${r.last_error}` : ""}`);
+  }
   if (s.state_problem) lines.push(`  Warning: state.json unreadable: ${s.state_problem}`);
   return lines;
 }

@@ -1,0 +1,60 @@
+import { afterEach, beforeEach, expect, test } from "bun:test";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { tryLock, type LockHandle } from "../../../src/daemon/lock.ts";
+import { daemonStatus, renderStatus } from "../../../src/daemon/status.ts";
+import { writeState, emptyState } from "../../../src/state.ts";
+import { townPaths, type TownPaths } from "../../../src/town.ts";
+
+let dir: string;
+let paths: TownPaths;
+let lock: LockHandle | null = null;
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), "gtd-status-"));
+  paths = townPaths(dir);
+});
+afterEach(() => {
+  lock?.release();
+  lock = null;
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const T0 = Date.UTC(2026, 10, 25, 12, 0, 0);
+
+function runningDaemon(extra: Record<string, unknown>): void {
+  lock = tryLock(paths.lockFile);
+  lock!.writeOwner(String(process.pid));
+  writeFileSync(paths.pidFile, String(process.pid));
+  writeState(paths.stateFile, { ...emptyState(), running: true, pid: process.pid, startedAtMs: T0, lastHeartbeatMs: T0 + 1000, heartbeatCount: 2, extra });
+}
+
+test("running: backoff and lifecycle work in progress come from state.json, in JSON and in the human view", () => {
+  runningDaemon({
+    heartbeat: "5m",
+    backoff: { deacon: { interval_ms: 450000, last_poke: "2026-11-25T12:00:01Z", misses: 1, last_activity: null } },
+    requests: {
+      "gt-a1": { attempts: 2, first_seen: "2026-11-25T12:00:00Z", last_seen: "2026-11-25T12:00:01Z", last_error: "state verification failed: x", done: false },
+      "gt-b2": { attempts: 1, first_seen: "2026-11-25T12:00:00Z", last_seen: "2026-11-25T12:00:01Z", last_error: null, done: true },
+    },
+  });
+  const s = daemonStatus(paths, T0 + 61_000);
+  expect(s).toMatchObject({ running: true, pid: process.pid, heartbeat_count: 2, uptime_ms: 61_000, tick_pid: null });
+  expect(s.pokes).toEqual([{ agent: "deacon", interval_ms: 450000, last_poke: expect.any(String), unanswered: 1 }]);
+  expect(s.requests).toEqual({ pending: [{ id: "gt-a1", attempts: 2, last_error: "state verification failed: x" }], done: 1 });
+  const lines = renderStatus(s);
+  expect(lines[0]).toBe(`● Daemon is running (PID ${process.pid})`);
+  expect(lines.some((l) => /^ {2}Pokes: deacon every 7m30s, last \d\d:\d\d:\d\d \(1 unanswered\)$/.test(l))).toBe(true);
+  expect(lines).toContain("  Lifecycle requests: 1 pending, 1 handled");
+  expect(lines).toContain("    gt-a1: 2 attempts, last error: state verification failed: x");
+});
+
+test("not running: no pokes or requests reported from an old state file; a stale PID file is named", () => {
+  writeState(paths.stateFile, { ...emptyState(), running: true, pid: 999999, extra: { backoff: { deacon: { interval_ms: 1, last_poke: null, misses: 0 } } } });
+  writeFileSync(paths.pidFile, "999999");
+  const s = daemonStatus(paths, T0);
+  expect(s).toMatchObject({ running: false, pid: null, pokes: [], requests: { pending: [], done: 0 } });
+  expect(s.stale_pid_file).toEqual({ pid: 999999, content: "999999" });
+  expect(renderStatus(s)[0]).toBe("○ Daemon is not running");
+});
