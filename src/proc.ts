@@ -2,7 +2,7 @@
  * Every subprocess gtd runs goes through here: an argv array (never a shell string built from data),
  * a timeout, an optional abort signal, and a result instead of an exception.
  */
-import { statSync } from "node:fs";
+import { isDirectory } from "./store.ts";
 export interface RunOptions {
   cwd?: string;
   timeoutMs: number;
@@ -91,13 +91,6 @@ export const runCommand: Runner = async (argv, opts) => {
   }
 };
 
-function isDirectory(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
-  }
-}
 
 /** After the child exits, how long its output may keep arriving before we stop waiting for the pipes. */
 const EXIT_DRAIN_MS = 300;

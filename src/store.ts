@@ -2,7 +2,7 @@
  * Atomic file writes (temp file in the same directory, fsync, rename) and schema-checked JSON reads.
  * A reader never sees a half-written file, and a file someone else corrupted is reported, not fatal.
  */
-import { closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import * as v from "valibot";
 
@@ -141,6 +141,15 @@ export function safeUnlink(path: string): boolean {
   try {
     unlinkSync(path);
     return true;
+  } catch {
+    return false;
+  }
+}
+
+/** An existing directory (symlinks followed); false on any error. */
+export function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
   } catch {
     return false;
   }

@@ -1,7 +1,8 @@
 /** Town root discovery and every path under the town, built in one place. */
-import { existsSync, realpathSync, statSync } from "node:fs";
+import { existsSync, realpathSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { GtdError } from "./errors.ts";
+import { isDirectory } from "./store.ts";
 
 export interface TownPaths {
   root: string;
@@ -36,13 +37,6 @@ export function townPaths(root: string): TownPaths {
   };
 }
 
-function isDir(p: string): boolean {
-  try {
-    return statSync(p).isDirectory();
-  } catch {
-    return false;
-  }
-}
 
 /**
  * `--town DIR`, else GT_TOWN_ROOT, else walk up from cwd: the first directory with mayor/town.json,
@@ -52,7 +46,7 @@ export function findTownRoot(opts: { town?: string | undefined; env?: string | u
   const explicit = opts.town ?? (opts.env ? opts.env : undefined);
   if (explicit) {
     const root = resolve(opts.cwd, explicit);
-    if (!isDir(root)) {
+    if (!isDirectory(root)) {
       const from = opts.town ? "--town" : "GT_TOWN_ROOT";
       throw new GtdError("NOT_IN_TOWN", `town directory not found: ${root}`, `${from} must name an existing directory`);
     }
@@ -68,7 +62,7 @@ export function findTownRoot(opts: { town?: string | undefined; env?: string | u
   let secondary: string | null = null;
   for (;;) {
     if (existsSync(join(dir, "mayor", "town.json"))) return dir;
-    if (secondary === null && isDir(join(dir, "mayor"))) secondary = dir;
+    if (secondary === null && isDirectory(join(dir, "mayor"))) secondary = dir;
     const parent = dirname(dir);
     if (parent === dir) break;
     dir = parent;

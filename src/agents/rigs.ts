@@ -6,7 +6,7 @@
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import * as v from "valibot";
-import { readJson } from "../store.ts";
+import { isDirectory, readJson } from "../store.ts";
 
 export interface RigDiscovery {
   rigs: string[];
@@ -45,14 +45,6 @@ const RigsFileSchema = v.looseObject({
   ),
 });
 
-function isDir(path: string): boolean {
-  try {
-    return statSync(path).isDirectory(); // follows symlinks: a linked rig is still a rig
-  } catch {
-    return false;
-  }
-}
-
 function exists(path: string): boolean {
   try {
     statSync(path);
@@ -86,7 +78,7 @@ export function discoverRigs(townRoot: string): RigDiscovery {
       for (const name of Object.keys(r.value.rigs ?? {})) {
         if (!isValidRigName(name)) invalid.push(name);
         // A rig listed but not (yet) on disk is skipped silently, as the original does.
-        else if (isDir(join(townRoot, name))) rigs.push(name);
+        else if (isDirectory(join(townRoot, name))) rigs.push(name);
       }
       const warning = invalidNote(invalid, file);
       return { rigs: rigs.sort(), source: "rigs.json", ...(warning ? { warning } : {}) };
@@ -116,7 +108,7 @@ function scanRigs(townRoot: string): { rigs: string[]; warning?: string } {
   for (const name of names) {
     if (NOT_RIGS.has(name) || name.startsWith(".")) continue;
     const dir = join(townRoot, name);
-    if (!isDir(dir)) continue;
+    if (!isDirectory(dir)) continue;
     if (!exists(join(dir, ".beads")) && !exists(join(dir, "config.json"))) continue;
     if (isValidRigName(name)) rigs.push(name);
     else invalid.push(name);

@@ -13,10 +13,10 @@
  * Under dry-run every read happens (verification, has-session, the directory check) and every write is
  * only recorded as a `would-…` decision.
  */
-import { stat } from "node:fs/promises";
 import type { AgentSpec } from "../agents/identity.ts";
 import { sessionOptions } from "../agents/identity.ts";
 import { errorText } from "../errors.ts";
+import { isDirectory } from "../store.ts";
 import { decide, type TickContext } from "../tick/context.ts";
 import type { LifecycleAction } from "./parse.ts";
 import { presyncWorkspace } from "./presync.ts";
@@ -43,7 +43,7 @@ export async function executeLifecycleAction(ctx: TickContext, spec: AgentSpec, 
   if (!verified.ok) throw new ActionError(`state verification failed: ${verified.reason}`);
   say(ctx, "verified", `Verified agent ${spec.identity} has ${flagKey(action)}=true`);
 
-  if (action !== "shutdown" && !(await isDirectory(spec.workDir))) {
+  if (action !== "shutdown" && !isDirectory(spec.workDir)) {
     throw new ActionError(`working directory ${spec.workDir} does not exist (session ${s} left as it is)`);
   }
 
@@ -65,10 +65,6 @@ export async function executeLifecycleAction(ctx: TickContext, spec: AgentSpec, 
 
   if (present) await kill(ctx, s, `Killed session ${s} for restart`);
   await restart(ctx, spec);
-}
-
-async function isDirectory(dir: string): Promise<boolean> {
-  return stat(dir).then((st) => st.isDirectory(), () => false);
 }
 
 async function kill(ctx: TickContext, s: string, done: string): Promise<void> {

@@ -2,9 +2,9 @@
  * The agent's side of a lifecycle request (what handoff hooks call): set the flag, send the mail,
  * then signal, in that order (the original signalled first, so its first pass failed verification).
  */
-import { existsSync, statSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { resolveAgent } from "../agents/identity.ts";
-import { safeUnlink } from "../store.ts";
+import { isDirectory, safeUnlink } from "../store.ts";
 import { probeDaemon } from "../daemon/liveness.ts";
 import { GtdError, errorText } from "../errors.ts";
 import type { MailboxPort } from "../ports.ts";
@@ -76,10 +76,3 @@ export async function requestLifecycle(o: HandoffOptions): Promise<{ signalled: 
   return { signalled: probe.pid };
 }
 
-function isDirectory(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
-  }
-}
