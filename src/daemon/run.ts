@@ -45,12 +45,12 @@ export async function runDaemon(opts: RunDaemonOptions): Promise<number> {
 
   // Signal handlers go in before the lock is taken (from then on /proc/locks names us, and a SIGUSR1's
   // default action would kill us) and are never removed. Until the daemon is set up they only remember.
-  const early: { usr1: boolean; hup: boolean; stop: string | null } = { usr1: false, hup: false, stop: null };
+  const early: { hup: boolean; stop: string | null } = { hup: false, stop: null };
   const STOP_NAMES: Record<string, string> = { SIGTERM: "terminated", SIGINT: "interrupt" };
   let onSignal = (sig: NodeJS.Signals) => {
-    if (sig === "SIGUSR1") early.usr1 = true;
-    else if (sig === "SIGHUP") early.hup = true;
-    else early.stop ??= STOP_NAMES[sig] ?? sig;
+    // An early SIGUSR1 needs no note: the first heartbeat reads the mailbox anyway.
+    if (sig === "SIGHUP") early.hup = true;
+    else if (sig !== "SIGUSR1") early.stop ??= STOP_NAMES[sig] ?? sig;
   };
   for (const sig of ["SIGTERM", "SIGINT", "SIGUSR1", "SIGHUP"] as const) process.on(sig, () => onSignal(sig));
 
@@ -174,8 +174,7 @@ export async function runDaemon(opts: RunDaemonOptions): Promise<number> {
     throw new GtdError("START_FAILED", `writing PID file: ${errorText(err)}`, `check that ${paths.daemonDir} is writable`);
   }
 
-  // From here signals act; any that came during start-up are acted on now (an early SIGUSR1 is
-  // answered by the first heartbeat, which reads the mailbox anyway).
+  // From here signals act; any that came during start-up are acted on now.
   onSignal = dispatch;
   if (early.stop) onStop(early.stop);
   if (!stopReason) {
