@@ -1,0 +1,91 @@
+/** Every setting's default: its raw value, its converted Config, and that it passes its own validation. */
+import { describe, expect, test } from "bun:test";
+import { defaultConfig, type Config } from "../../../src/config/index.ts";
+import { loadLayers } from "../../../src/config/load.ts";
+import { SETTING_KEYS, SETTINGS } from "../../../src/config/settings.ts";
+import { load, MIN, paths, useConfigTown, writeConfig } from "./helpers.ts";
+
+useConfigTown();
+
+const EXPECTED_DEFAULTS: Config = {
+  heartbeat: "5m",
+  backoff: { strategy: "geometric", baseMs: 5 * MIN, maxMs: 30 * MIN, factor: 1.5 },
+  slotMaxAgeMs: 5 * MIN,
+  freshness: { freshMs: 2 * MIN, veryStaleMs: 5 * MIN, futureSkewMs: MIN },
+  deacon: { session: "gt-deacon", command: ["claude", "--dangerously-skip-permissions"] },
+  agent: { command: ["claude", "--dangerously-skip-permissions"], prime: null },
+  poke: { mayor: false, witnesses: false },
+  mailbox: {
+    inbox: ["bd", "mail", "inbox", "--identity", "deacon/", "--json"],
+    close: ["bd", "close", "{id}"],
+    send: ["bd", "mail", "send", "{to}", "-s", "{subject}", "-m", "{body}"],
+    sync: ["bd", "sync"],
+  },
+  requests: { maxAttempts: 3, maxAgeMs: 6 * 60 * MIN },
+  timeouts: { tmuxMs: 5000, mailboxMs: 30_000, gitMs: 2 * MIN, stopMs: 10_000 },
+  log: { maxBytes: 10_000_000, files: 3 },
+  tmux: { socket: null },
+};
+
+describe("defaults", () => {
+  test("every key has its documented default and source 'default'", () => {
+    const { values, sources } = loadLayers({ configFile: paths.configFile, env: {} });
+    expect(Object.keys(values).sort()).toEqual([...SETTING_KEYS].sort());
+    expect(values).toEqual({
+      heartbeat: "5m",
+      "backoff.strategy": "geometric",
+      "backoff.base": "5m",
+      "backoff.max": "30m",
+      "backoff.factor": 1.5,
+      "slots.maxAge": "5m",
+      "freshness.fresh": "2m",
+      "freshness.veryStale": "5m",
+      "freshness.futureSkew": "1m",
+      "deacon.session": "gt-deacon",
+      "deacon.command": ["claude", "--dangerously-skip-permissions"],
+      "agent.command": ["claude", "--dangerously-skip-permissions"],
+      "agent.prime": null,
+      "poke.mayor": false,
+      "poke.witnesses": false,
+      "mailbox.inbox": ["bd", "mail", "inbox", "--identity", "deacon/", "--json"],
+      "mailbox.close": ["bd", "close", "{id}"],
+      "mailbox.send": ["bd", "mail", "send", "{to}", "-s", "{subject}", "-m", "{body}"],
+      "mailbox.sync": ["bd", "sync"],
+      "requests.maxAttempts": 3,
+      "requests.maxAge": "6h",
+      "timeouts.tmux": "5s",
+      "timeouts.mailbox": "30s",
+      "timeouts.git": "2m",
+      "timeouts.stop": "10s",
+      "log.maxSize": "10MB",
+      "log.files": 3,
+      "tmux.socket": null,
+    });
+    for (const key of SETTING_KEYS) expect(sources[key]).toBe("default");
+  });
+
+  test("buildConfig converts durations and sizes (backoff.baseMs 300000, ...)", () => {
+    const { config } = load();
+    expect(config).toEqual(EXPECTED_DEFAULTS);
+    expect(config.backoff.baseMs).toBe(300_000);
+    expect(defaultConfig()).toEqual(EXPECTED_DEFAULTS);
+  });
+
+  test("every default passes its own validation (written out in full, the file loads unchanged)", () => {
+    const nested: Record<string, Record<string, unknown>> = {};
+    const top: Record<string, unknown> = {};
+    for (const key of SETTING_KEYS) {
+      const [a, b] = key.split(".") as [string, string | undefined];
+      if (b === undefined) top[a] = SETTINGS[key].default;
+      else (nested[a] ??= {})[b] = SETTINGS[key].default;
+    }
+    writeConfig({ ...top, ...nested });
+    const { config, layers } = load();
+    expect(config).toEqual(EXPECTED_DEFAULTS);
+    for (const key of SETTING_KEYS) expect(layers.sources[key]).toBe("config.json");
+  });
+
+  test("every setting says why", () => {
+    for (const key of SETTING_KEYS) expect(SETTINGS[key].why.length).toBeGreaterThan(10);
+  });
+});
