@@ -1,0 +1,98 @@
+/** processLifecycle carrying out a request: the happy path, a dry run that changes nothing, and a shutdown asked mid-pass. */
+import { describe, expect, test } from "bun:test";
+import { existsSync } from "node:fs";
+import { formatGoTime } from "../../../../src/gotime.ts";
+import { emptyState } from "../../../../src/state.ts";
+import { townPaths } from "../../../../src/town.ts";
+import { diskLedger, flags, MIN, msg, pass, readFlags, T0, town, useLifecycleTown, world } from "./world.ts";
+
+useLifecycleTown();
+
+describe("a request that succeeds", () => {
+  test("executed once, flag cleared (other keys kept), done saved before the close, closed", async () => {
+    const w = world();
+    w.sessions.add("gt-mayor");
+    w.inbox = [msg("m1", "LIFECYCLE: mayor requesting cycle")];
+    flags({ requesting_cycle: true, requesting_time: "2025-12-20T18:00:00Z", mine: 1 });
+    w.onNewSession = () => expect(diskLedger().m1?.attempts).toBe(1); // counted before the action
+    w.onClose = () => expect(diskLedger().m1?.done).toBe(true); // saved before the close
+    const ctx = await pass(w);
+    expect(w.lines).toEqual([
+      "Processing lifecycle request from mayor: cycle",
+      "Executing cycle for session gt-mayor",
+      "Verified agent mayor has requesting_cycle=true",
+      "Killed session gt-mayor for restart",
+      "Restarted session gt-mayor",
+      "Cleared requesting_cycle for agent mayor",
+      "Closed lifecycle message m1",
+    ]);
+    expect(readFlags()).toEqual({ requesting_time: "2025-12-20T18:00:00Z", mine: 1 });
+    expect(w.closed).toEqual(["m1"]);
+    expect(ctx.state.extra.requests).toEqual(diskLedger());
+  });
+
+  test("closed messages and other mail are left alone without a word", async () => {
+    const w = world();
+    flags({ requesting_cycle: true });
+    w.inbox = [
+      msg("a", "LIFECYCLE: mayor requesting cycle", { status: "closed" }),
+      msg("b", "Regular mail"),
+      msg("c", "  LIFECYCLE: mayor requesting cycle"),
+      msg("d", "HEARTBEAT: check rigs"),
+    ];
+    const ctx = await pass(w);
+    expect(w.lines).toEqual([]);
+    expect(ctx.decisions).toEqual([]);
+    expect(w.closed).toEqual([]);
+    expect(w.tmux).toEqual([]);
+    expect(existsSync(townPaths(town).stateFile)).toBe(false);
+  });
+});
+
+describe("dry run", () => {
+  test("decides, but kills, creates, closes and writes nothing", async () => {
+    const w = world();
+    w.sessions.add("gt-mayor");
+    flags({ requesting_cycle: true });
+    w.inbox = [
+      msg("m1", "LIFECYCLE: mayor requesting cycle"),
+      msg("m2", "LIFECYCLE: $(touch x) requesting cycle"),
+      msg("m3", "LIFECYCLE: mayor requesting shutdown", { created_at: formatGoTime(T0 - 24 * 60 * MIN) }),
+    ];
+    const state = emptyState();
+    state.extra.requests = { old: { attempts: 1, first_seen: formatGoTime(T0 - 48 * 60 * MIN), last_error: null, done: false } };
+    const before = JSON.stringify(state);
+    const ctx = await pass(w, { dryRun: true, state });
+    expect(w.tmux).toEqual([]);
+    expect(w.closed).toEqual([]);
+    expect(readFlags()).toEqual({ requesting_cycle: true });
+    expect(existsSync(townPaths(town).stateFile)).toBe(false);
+    expect(JSON.stringify(ctx.state)).toBe(before);
+    const acts = ctx.decisions.map((d) => d.action);
+    expect(acts).toEqual(expect.arrayContaining(["would-kill", "would-restart", "would-clear", "would-close", "rejected", "expired"]));
+    expect(acts.filter((a) => a === "would-close")).toHaveLength(3);
+  });
+});
+
+describe("shutdown", () => {
+  test("asked during an action: it finishes, no further request starts", async () => {
+    const w = world();
+    flags({ requesting_cycle: true, requesting_shutdown: true });
+    w.inbox = [msg("m1", "LIFECYCLE: mayor requesting cycle"), msg("m2", "LIFECYCLE: mayor requesting shutdown")];
+    const ac = new AbortController();
+    w.onNewSession = () => ac.abort();
+    await pass(w, { signal: ac.signal });
+    expect(w.closed).toEqual(["m1"]);
+    expect(w.lines.at(-1)).toBe("Shutdown requested: remaining lifecycle requests wait for the next start");
+    expect(w.lines.some((l) => l.includes("for session gt-mayor") && l.includes("shutdown"))).toBe(false);
+  });
+
+  test("already asked: the inbox is not even read", async () => {
+    const w = world();
+    w.inboxError = new Error("should not be called");
+    const ac = new AbortController();
+    ac.abort();
+    await pass(w, { signal: ac.signal });
+    expect(w.lines).toEqual([]);
+  });
+});
