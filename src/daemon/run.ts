@@ -154,10 +154,9 @@ export async function runDaemon(opts: RunDaemonOptions): Promise<number> {
   for (const name of INHERITED_IDENTITY) delete process.env[name];
   lock.writeOwner(String(process.pid));
   log(`Daemon starting (PID ${process.pid})`);
-  // Temp files a crash left mid-write (state.json, slots): ours, old, and of no use to anyone.
-  for (const dir of [paths.daemonDir, paths.notificationsDir]) {
-    for (const name of removeStaleTemps(dir, Date.now(), STALE_TEMP_MS)) log(`Removed leftover temp file ${name}`);
-  }
+  // Temp files a crash left mid-write (state.json, the PID file): ours, old, and of no use to anyone.
+  // Slot temp files need no sweep here: clearStaleSlots removes them on every heartbeat.
+  for (const name of removeStaleTemps(paths.daemonDir, Date.now(), STALE_TEMP_MS)) log(`Removed leftover temp file ${name}`);
   const previous = readState(paths.stateFile, Date.now());
   if (previous.problem) {
     log(`Warning: ${paths.stateFile} was unreadable (${previous.problem}); moved to ${previous.movedTo ?? "nowhere"}, starting fresh`);

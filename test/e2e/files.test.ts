@@ -4,7 +4,7 @@
  * duration heartbeats tick; `gtd logs` shows the tail and follows new lines.
  */
 import { expect, test } from "bun:test";
-import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { daemonPids, spawnGtd, startedPid, useGtdWorld } from "../helpers/gtd-cli.ts";
 import { startDaemon } from "../helpers/e2e-town.ts";
@@ -152,4 +152,15 @@ test("after a log rotation the daemon's stderr points at the new daemon.log, not
     return t === w().paths.logFile ? t : null;
   }, { what: "fd 2 on daemon.log" });
   expect(target).toBe(w().paths.logFile);
+}, T);
+
+test("temp files a crash left in daemon/ are removed at start, and said; a fresh one is spared", async () => {
+  writeDaemonFile(".state.json.999.1.tmp", '{"running": tr');
+  writeDaemonFile(".state.json.999.2.tmp", "in flight");
+  const old = new Date(Date.now() - 10 * 60_000);
+  utimesSync(join(w().paths.daemonDir, ".state.json.999.1.tmp"), old, old);
+  await startDaemon(w());
+  expect(existsSync(join(w().paths.daemonDir, ".state.json.999.1.tmp"))).toBe(false);
+  expect(existsSync(join(w().paths.daemonDir, ".state.json.999.2.tmp"))).toBe(true);
+  expect(w().logMessages().some((m) => m.startsWith("Removed leftover temp file") && m.endsWith(".state.json.999.1.tmp"))).toBe(true);
 }, T);
