@@ -4,7 +4,7 @@
  * The autoload flags matter: without them a compiled binary reads .env and bunfig.toml from whatever
  * directory it is started in, and a town's .env would change gtd's behaviour.
  */
-import { readdirSync, statSync } from "node:fs";
+import { readdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 
 const root = join(import.meta.dir, "..");
@@ -29,8 +29,13 @@ if (process.argv.includes("--if-stale")) {
   }
 }
 
+// Built beside the target, then renamed over it: a test (or a second build) running dist/gtd meanwhile
+// never executes a half-written file.
+const tmp = `${out}.${process.pid}.tmp`;
 const proc = Bun.spawnSync(
-  [process.execPath, "build", "--compile", "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig", "--minify-syntax", join(root, "src", "main.ts"), "--outfile", out],
+  [process.execPath, "build", "--compile", "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig", "--minify-syntax", join(root, "src", "main.ts"), "--outfile", tmp],
   { stdout: "inherit", stderr: "inherit", cwd: root },
 );
+if (proc.exitCode === 0) renameSync(tmp, out);
+else rmSync(tmp, { force: true });
 process.exit(proc.exitCode ?? 1);
