@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as v from "valibot";
-import { parseJsonText, quarantine, readJson, readText, removeStaleTemps, safeUnlink, writeFileAtomic, writeJsonAtomic } from "../../src/store.ts";
+import { outsideTown, parseJsonText, quarantine, readJson, readText, removeStaleTemps, safeUnlink, tempPathFor, tempWrites, writeFileAtomic, writeJsonAtomic } from "../../src/store.ts";
 
 let dir: string;
 
@@ -235,5 +235,84 @@ describe("safeUnlink", () => {
     expect(safeUnlink(p)).toBe(true);
     expect(existsSync(p)).toBe(false);
     expect(safeUnlink(p)).toBe(false);
+  });
+});
+
+describe("readText: only regular files, within a cap, without blocking", () => {
+  test("a FIFO is refused at once (no writer: a blocking open would freeze the loop)", () => {
+    const fifo = join(dir, "heartbeat.json");
+    const mk = Bun.spawnSync(["mkfifo", fifo]);
+    expect(mk.exitCode).toBe(0);
+    expect(() => readText(fifo)).toThrow(`${fifo} is a FIFO, not a regular file`);
+    expect(readJson(fifo, v.unknown())).toEqual({ kind: "corrupt", reason: `${fifo} is a FIFO, not a regular file` });
+  });
+
+  test("/dev/zero is refused, not read until memory runs out", () => {
+    expect(() => readText("/dev/zero", { follow: true })).toThrow("/dev/zero is a character device, not a regular file");
+    const link = join(dir, "state.json");
+    symlinkSync("/dev/zero", link);
+    expect(() => readText(link, { follow: true })).toThrow("is a character device");
+  });
+
+  test("a directory is refused", () => {
+    mkdirSync(join(dir, "d"));
+    expect(() => readText(join(dir, "d"))).toThrow("is a directory, not a regular file");
+  });
+
+  test("a file over the cap is refused; one at the cap is read whole", () => {
+    const path = join(dir, "big.json");
+    writeFileSync(path, "a".repeat(1000));
+    expect(readText(path, { maxBytes: 1000 })).toBe("a".repeat(1000));
+    expect(() => readText(path, { maxBytes: 999 })).toThrow(`${path} is larger than 999 bytes`);
+  });
+
+  test("a symlink is refused unless the caller follows links; a missing file is null", () => {
+    const target = join(dir, "outside.json");
+    writeFileSync(target, '{"ok":true}');
+    const link = join(dir, "link.json");
+    symlinkSync(target, link);
+    expect(() => readText(link)).toThrow(`${link} is a symbolic link, not read`);
+    expect(readText(link, { follow: true })).toBe('{"ok":true}');
+    expect(readText(join(dir, "absent.json"))).toBeNull();
+  });
+
+  test("multi-byte text and a file larger than one read chunk come back whole", () => {
+    const path = join(dir, "u.json");
+    const text = "µ€😀".repeat(50_000);
+    writeFileSync(path, text);
+    expect(readText(path)).toBe(text);
+  });
+});
+
+describe("writeFileAtomic never follows a planted temp name", () => {
+  test("a symlink where the temp file goes makes the write fail; the target is untouched", () => {
+    const target = join(dir, "victim");
+    writeFileSync(target, "precious");
+    const path = join(dir, "f.json");
+    symlinkSync(target, tempPathFor(path, tempWrites() + 1));
+    expect(() => writeFileAtomic(path, "new")).toThrow("EEXIST");
+    expect(readFileSync(target, "utf8")).toBe("precious");
+    expect(existsSync(path)).toBe(false);
+  });
+});
+
+describe("outsideTown", () => {
+  test("paths under the root are inside, existing or not; a symlinked directory leading out is not", () => {
+    const root = join(dir, "town");
+    const outside = join(dir, "elsewhere");
+    mkdirSync(join(root, "daemon"), { recursive: true });
+    mkdirSync(outside);
+    expect(outsideTown(root, join(root, "daemon", "notifications", "slot-x.json"))).toBeNull();
+    expect(outsideTown(root, root)).toBeNull();
+    symlinkSync(outside, join(root, "daemon", "notifications"));
+    const why = outsideTown(root, join(root, "daemon", "notifications", "slot-x.json"));
+    expect(why).toContain(`resolves to ${realpathSync(outside)}, outside the town`);
+    // A link that stays inside the town is fine.
+    mkdirSync(join(root, "real-rig"));
+    symlinkSync(join(root, "real-rig"), join(root, "rig"));
+    expect(outsideTown(root, join(root, "rig", "witness", "state.json"))).toBeNull();
+    // A sibling whose name starts with the root's name is not inside it.
+    mkdirSync(`${root}2`);
+    expect(outsideTown(root, join(`${root}2`, "x"))).toContain("outside the town");
   });
 });
