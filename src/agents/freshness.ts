@@ -11,6 +11,7 @@ import * as v from "valibot";
 import { formatGoDuration } from "../duration.ts";
 import { parseGoTime } from "../gotime.ts";
 import { readJson } from "../store.ts";
+import { quote } from "../quote.ts";
 
 export type Freshness = "fresh" | "stale" | "very-stale";
 
@@ -54,7 +55,7 @@ export function readFreshness(path: string, nowMs: number, t: FreshnessThreshold
   const ts = r.value.timestamp;
   if (ts === undefined || ts === null) return veryStale(`${path} has no timestamp`);
   const ms = parseGoTime(ts);
-  if (ms === undefined) return veryStale(`${path}: timestamp ${JSON.stringify(ts)} is not an RFC3339 time`);
+  if (ms === undefined) return veryStale(`${path}: timestamp ${quote(ts)} is not an RFC3339 time`);
   if (ms === null) return veryStale(`${path}: timestamp is the zero time`);
   const ageMs = nowMs - ms;
   const freshness = classifyAge(ageMs, t);

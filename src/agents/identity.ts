@@ -5,6 +5,7 @@
  * status-right `#(…)`, part of a command tmux runs with a shell.
  */
 import { join } from "node:path";
+import { quote } from "../quote.ts";
 
 export type AgentRole = "mayor" | "witness" | "refinery" | "crew";
 
@@ -64,14 +65,8 @@ export const MAX_IDENTITY_LENGTH = 64;
 const COMPONENT = /^[A-Za-z0-9_][A-Za-z0-9_-]*$/;
 const ALLOWED_CHARS = /^[A-Za-z0-9_/-]*$/;
 
-/** The identity as it may appear in a message: JSON-quoted (control characters escaped), and short. */
-export function quoteIdentity(text: string): string {
-  const shown = text.length > 80 ? `${text.slice(0, 80)}…` : text;
-  return JSON.stringify(shown);
-}
-
 function invalid(identity: string, why: string): { error: string } {
-  return { error: `invalid agent identity: ${quoteIdentity(identity)} (${why})` };
+  return { error: `invalid agent identity: ${quote(identity)} (${why})` };
 }
 
 /** The original's wording, unquoted: only called once the characters are known to be safe. */

@@ -7,6 +7,7 @@ import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import * as v from "valibot";
 import { isDirectory, readJson } from "../store.ts";
+import { quoteList } from "../quote.ts";
 
 export interface RigDiscovery {
   rigs: string[];
@@ -61,7 +62,7 @@ function joinWarnings(...ws: Array<string | undefined>): string | undefined {
 
 function invalidNote(names: string[], where: string): string | undefined {
   if (!names.length) return undefined;
-  return `ignored invalid rig name${names.length > 1 ? "s" : ""} in ${where}: ${names.map((n) => JSON.stringify(n)).join(", ")} (letters, digits, _ and -, not starting with -)`;
+  return `ignored invalid rig name${names.length > 1 ? "s" : ""} in ${where}: ${quoteList(names)} (letters, digits, _ and -, not starting with -)`;
 }
 
 /** Never throws: every failure becomes a warning and, where it makes sense, the fallback scan. */

@@ -4,6 +4,7 @@ import { GtdError } from "../errors.ts";
 import type { TownPaths } from "../town.ts";
 import { loadConfig, type LoadedConfig } from "./index.ts";
 import type { SettingKey } from "./settings.ts";
+import { quote } from "../quote.ts";
 
 export async function loadEffectiveConfig(
   paths: TownPaths,
@@ -16,7 +17,7 @@ export async function loadEffectiveConfig(
     const { cronValidator } = await import("../daemon/schedule.ts");
     if (!(await cronValidator())(spec)) {
       const source = loaded.layers.sources.heartbeat;
-      throw new GtdError("CONFIG", `${source === "config.json" ? paths.configFile : source}: heartbeat = ${JSON.stringify(spec)} is not valid`, 'expected a duration ("30s", "5m") or a 5/6-field cron pattern');
+      throw new GtdError("CONFIG", `${source === "config.json" ? paths.configFile : source}: heartbeat = ${quote(spec)} is not valid`, 'expected a duration ("30s", "5m") or a 5/6-field cron pattern');
     }
   }
   return loaded;

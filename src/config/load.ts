@@ -8,6 +8,7 @@ import { parseDuration } from "../duration.ts";
 import { GtdError } from "../errors.ts";
 import { readText } from "../store.ts";
 import { envName, SETTING_KEYS, SETTINGS, type Setting, type SettingKey, type SettingKind } from "./settings.ts";
+import { quote } from "../quote.ts";
 
 export type Source = "default" | "config.json" | `env ${string}` | `flag ${string}`;
 
@@ -87,7 +88,7 @@ function checkValue(key: SettingKey, raw: unknown, where: string): unknown {
   const res = v.safeParse(kind.schema, raw);
   if (!res.success || !inRange(setting, res.output)) {
     const form = setting.range && kind.rangedForm ? kind.rangedForm(shortDuration(setting.range.minMs), shortDuration(setting.range.maxMs)) : kind.form;
-    throw new GtdError("CONFIG", `${where}: ${key} = ${JSON.stringify(raw)} is not valid`, `expected ${form}`);
+    throw new GtdError("CONFIG", `${where}: ${key} = ${quote(raw)} is not valid`, `expected ${form}`);
   }
   return res.output;
 }
@@ -124,7 +125,7 @@ function checkCombinations(values: Record<SettingKey, unknown>, sources: Record<
     const x = parseDuration(values[a] as string)!;
     const y = parseDuration(values[b] as string)!;
     if (ok(x, y)) return;
-    const show = (k: SettingKey) => `${k} = ${JSON.stringify(values[k])} (from ${describeSource(sources[k], configFile)})`;
+    const show = (k: SettingKey) => `${k} = ${quote(values[k])} (from ${describeSource(sources[k], configFile)})`;
     throw new GtdError("CONFIG", `${show(a)} ${relation} ${show(b)}`, `expected ${rule}; change one of them`);
   };
   pair("backoff.base", "backoff.max", (base, max) => base <= max, "is greater than", "backoff.base ≤ backoff.max");
@@ -148,11 +149,11 @@ function flattenFile(obj: unknown, file: string): Map<SettingKey, unknown> {
         // A known section with a value that is not an object: say so, rather than "unknown key".
         throw new GtdError(
           "CONFIG",
-          `${file}: ${key} = ${JSON.stringify(val)} is not valid`,
+          `${file}: ${key} = ${quote(val)} is not valid`,
           `expected an object with keys ${section.map((s) => s.slice(key.length + 1)).join(", ")}`,
         );
       } else {
-        throw new GtdError("CONFIG", `${file}: unknown key "${key}"`, `known keys: ${SETTING_KEYS.join(", ")}`);
+        throw new GtdError("CONFIG", `${file}: unknown key ${quote(key)}`, `known keys: ${SETTING_KEYS.join(", ")}`);
       }
     }
   };
@@ -169,13 +170,16 @@ function envValue(key: SettingKey, text: string, name: string): unknown {
     try {
       return JSON.parse(text);
     } catch {
-      throw new GtdError("CONFIG", `${name}: ${JSON.stringify(text)} is not valid`, `expected ${KIND[kind].form} as JSON`);
+      throw new GtdError("CONFIG", `${name}: ${quote(text)} is not valid`, `expected ${KIND[kind].form} as JSON`);
     }
   }
   if ((kind === "optionalString" || kind === "optionalSocket") && (text === "" || text === "null")) return null;
   if (kind === "size" && /^\d+$/.test(text)) return Number(text);
   return text;
 }
+
+/** A config.json holds a few dozen short keys; 1 MiB is far beyond any real one. */
+export const CONFIG_CAP_BYTES = 1024 * 1024;
 
 export interface LoadInput {
   configFile: string;
@@ -192,7 +196,8 @@ export function loadLayers(input: LoadInput): Layered {
   }
   let text: string | null;
   try {
-    text = readText(input.configFile);
+    // The operator's file may be a symlink (a dotfiles repo); it is still a regular file within the cap.
+    text = readText(input.configFile, { follow: true, maxBytes: CONFIG_CAP_BYTES });
   } catch (err) {
     throw new GtdError("CONFIG", `${input.configFile}: cannot read (${(err as Error).message})`, "it must be a readable JSON file, or absent");
   }
@@ -212,7 +217,7 @@ export function loadLayers(input: LoadInput): Layered {
   for (const [name, text] of Object.entries(input.env)) {
     if (!name.startsWith("GTD_") || text === undefined) continue;
     const key = byEnv.get(name);
-    if (!key) throw new GtdError("CONFIG", `unknown environment variable ${name}`, `known: ${[...byEnv.keys()].join(", ")}`);
+    if (!key) throw new GtdError("CONFIG", `unknown environment variable ${quote(name)}`, `known: ${[...byEnv.keys()].join(", ")}`);
     values[key] = checkValue(key, envValue(key, text, name), `environment ${name}`);
     sources[key] = `env ${name}`;
   }

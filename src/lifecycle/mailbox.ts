@@ -11,6 +11,7 @@ import { GtdError } from "../errors.ts";
 import type { InboxResult, MailboxPort, MailMessage } from "../ports.ts";
 import { describeFailure, type RunResult, type Runner } from "../proc.ts";
 import { describeIssues } from "../store.ts";
+import { quote } from "../quote.ts";
 
 export interface MailboxOptions {
   inbox: string[];
@@ -31,8 +32,8 @@ export interface MailboxOptions {
 const MESSAGE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export function messageIdProblem(id: string): string | null {
-  if (!MESSAGE_ID.test(id)) return `invalid message id ${JSON.stringify(id.slice(0, 80))} (letters, digits, . _ : - only, at most 128)`;
-  if (id.startsWith("-")) return `invalid message id ${JSON.stringify(id)} (must not start with -)`;
+  if (!MESSAGE_ID.test(id)) return `invalid message id ${quote(id)} (letters, digits, . _ : - only, at most 128)`;
+  if (id.startsWith("-")) return `invalid message id ${quote(id)} (must not start with -)`;
   return null;
 }
 
@@ -155,7 +156,7 @@ export function createMailbox(opts: MailboxOptions): MailboxPort {
     async send(to, subject, body, signal) {
       // `to` is usually a separate argument before the flags; a leading `-` would be taken as a flag.
       if (to === "" || to.startsWith("-") || /[\u0000-\u001f\u007f]/.test(to)) {
-        throw new GtdError("MAILBOX", `invalid mail recipient ${JSON.stringify(to)}`);
+        throw new GtdError("MAILBOX", `invalid mail recipient ${quote(to)}`);
       }
       await run("send", fillArgv(opts.send, { to, subject, body }), signal);
     },

@@ -15,6 +15,7 @@
  * `ignore`: they belong to someone else and are left alone.
  */
 import { validateIdentity } from "../agents/identity.ts";
+import { quote } from "../quote.ts";
 
 export type LifecycleAction = "cycle" | "restart" | "shutdown";
 
@@ -47,19 +48,19 @@ export function parseLifecycleTitle(title: string, sender?: string): ParsedTitle
   if (title.length > MAX_TITLE_LENGTH) {
     return { error: `lifecycle title too long (${title.length} characters, at most ${MAX_TITLE_LENGTH})` };
   }
-  if (CONTROL.test(title)) return { error: `lifecycle title contains control characters: ${JSON.stringify(title)}` };
+  if (CONTROL.test(title)) return { error: `lifecycle title contains control characters: ${quote(title)}` };
 
   const rest = title.slice(PREFIX.length);
   const m = REQUESTING.exec(rest);
-  if (!m) return { error: `lifecycle title has no "requesting <action>": ${JSON.stringify(title)}` };
+  if (!m) return { error: `lifecycle title has no "requesting <action>": ${quote(title)}` };
 
   const after = rest.slice(m.index + m[0].length).trim();
   // Only the first word counts; trailing words ("please", "(handoff)") are tolerated and ignored.
   const word = (after.split(/\s+/)[0] ?? "").replace(/[.!,;]+$/, "");
-  if (word === "") return { error: `lifecycle title names no action after "requesting": ${JSON.stringify(title)}` };
+  if (word === "") return { error: `lifecycle title names no action after "requesting": ${quote(title)}` };
   const action = ACTIONS[word.toLowerCase()];
   if (!action) {
-    return { error: `unknown lifecycle action ${JSON.stringify(word)} (expected cycle, restart or shutdown)` };
+    return { error: `unknown lifecycle action ${quote(word)} (expected cycle, restart or shutdown)` };
   }
 
   let identity = rest.slice(0, m.index).trim();
