@@ -6,7 +6,7 @@
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import * as v from "valibot";
-import { isDirectory, readJson } from "../store.ts";
+import { isDirectory, outsideTown, readJson } from "../store.ts";
 import { quoteList } from "../quote.ts";
 
 export interface RigDiscovery {
@@ -65,6 +65,12 @@ function invalidNote(names: string[], where: string): string | undefined {
   return `ignored invalid rig name${names.length > 1 ? "s" : ""} in ${where}: ${quoteList(names)} (letters, digits, _ and -, not starting with -)`;
 }
 
+/** Rig directories that are symlinks leading out of the town: their agents would live (and be acted on) elsewhere. */
+function outsideNote(names: string[]): string | undefined {
+  if (!names.length) return undefined;
+  return `ignored rig${names.length > 1 ? "s" : ""} whose directory resolves outside the town: ${quoteList(names)}`;
+}
+
 /** Never throws: every failure becomes a warning and, where it makes sense, the fallback scan. */
 export function discoverRigs(townRoot: string): RigDiscovery {
   const file = join(townRoot, "mayor", "rigs.json");
@@ -75,13 +81,14 @@ export function discoverRigs(townRoot: string): RigDiscovery {
       fallbackWhy = `${file}: unsupported version ${r.value.version} (max ${SUPPORTED_VERSION}); scanning the town directory instead`;
     } else {
       const invalid: string[] = [];
+      const outside: string[] = [];
       const rigs: string[] = [];
       for (const name of Object.keys(r.value.rigs ?? {})) {
         if (!isValidRigName(name)) invalid.push(name);
         // A rig listed but not (yet) on disk is skipped silently, as the original does.
-        else if (isDirectory(join(townRoot, name))) rigs.push(name);
+        else if (isDirectory(join(townRoot, name))) (outsideTown(townRoot, join(townRoot, name)) ? outside : rigs).push(name);
       }
-      const warning = invalidNote(invalid, file);
+      const warning = joinWarnings(invalidNote(invalid, file), outsideNote(outside));
       return { rigs: rigs.sort(), source: "rigs.json", ...(warning ? { warning } : {}) };
     }
   } else if (r.kind === "corrupt") {
@@ -106,14 +113,16 @@ function scanRigs(townRoot: string): { rigs: string[]; warning?: string } {
   }
   const rigs: string[] = [];
   const invalid: string[] = [];
+  const outside: string[] = [];
   for (const name of names) {
     if (NOT_RIGS.has(name) || name.startsWith(".")) continue;
     const dir = join(townRoot, name);
     if (!isDirectory(dir)) continue;
     if (!exists(join(dir, ".beads")) && !exists(join(dir, "config.json"))) continue;
-    if (isValidRigName(name)) rigs.push(name);
-    else invalid.push(name);
+    if (!isValidRigName(name)) invalid.push(name);
+    else if (outsideTown(townRoot, dir)) outside.push(name);
+    else rigs.push(name);
   }
-  const warning = invalidNote(invalid, townRoot);
+  const warning = joinWarnings(invalidNote(invalid, townRoot), outsideNote(outside));
   return { rigs: rigs.sort(), ...(warning ? { warning } : {}) };
 }

@@ -20,7 +20,7 @@ import { isDirectory } from "../store.ts";
 import { decide, type TickContext } from "../tick/context.ts";
 import type { LifecycleAction } from "./parse.ts";
 import { presyncWorkspace } from "./presync.ts";
-import { flagKey, verifyRequestFlag } from "./verify.ts";
+import { agentOutsideTown, flagKey, verifyRequestFlag } from "./verify.ts";
 
 /** kill-session returns once the session is gone; the poll only guards against a slow server. */
 export const KILL_POLL_MS = 100;
@@ -38,6 +38,9 @@ export class ActionError extends Error {
 export async function executeLifecycleAction(ctx: TickContext, spec: AgentSpec, action: LifecycleAction): Promise<void> {
   const s = spec.session;
   say(ctx, "executing", `Executing ${action} for session ${s}`, { session: s, action });
+
+  const escape = agentOutsideTown(spec, ctx.paths.root);
+  if (escape) throw new ActionError(`refusing to act on ${spec.identity}: ${escape}`);
 
   const verified = verifyRequestFlag(spec.stateFile, action);
   if (!verified.ok) throw new ActionError(`state verification failed: ${verified.reason}`);

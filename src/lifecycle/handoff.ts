@@ -10,7 +10,7 @@ import { GtdError, errorText } from "../errors.ts";
 import type { MailboxPort } from "../ports.ts";
 import type { TownPaths } from "../town.ts";
 import type { LifecycleAction } from "./parse.ts";
-import { clearRequestFlag, flagKey, setRequestFlag } from "./verify.ts";
+import { agentOutsideTown, clearRequestFlag, flagKey, setRequestFlag } from "./verify.ts";
 
 export const ACTIONS: readonly LifecycleAction[] = ["cycle", "restart", "shutdown"];
 
@@ -47,6 +47,8 @@ export async function requestLifecycle(o: HandoffOptions): Promise<{ signalled: 
   if (!isDirectory(spec.workDir)) {
     throw new GtdError("IDENTITY", `no agent ${spec.identity} in this town: ${spec.workDir} does not exist`, "check --as");
   }
+  const escape = agentOutsideTown(spec, o.paths.root);
+  if (escape) throw new GtdError("IDENTITY", `refusing to write ${spec.identity}'s state: ${escape}`, "agent directories must be inside the town, not symlinks out of it");
   const hadStateFile = existsSync(spec.stateFile);
   setRequestFlag(spec.stateFile, action, o.nowMs);
   o.say(`✓ Set ${flagKey(action)}=true in ${spec.stateFile}`);

@@ -11,7 +11,8 @@
  */
 import * as v from "valibot";
 import { GtdError } from "../errors.ts";
-import { describeIssues, readText, writeFileAtomic } from "../store.ts";
+import type { AgentSpec } from "../agents/identity.ts";
+import { describeIssues, outsideTown, readText, writeFileAtomic } from "../store.ts";
 import type { LifecycleAction } from "./parse.ts";
 
 /** Any JSON object; arrays and scalars are not agent state (looseObject alone would take an array). */
@@ -43,6 +44,15 @@ function load(stateFile: string): Loaded {
   if (!parsed.success) return { kind: "error", reason: `parsing agent state: ${describeIssues(parsed.issues)}` };
   // The decoded object itself, not the schema's copy: every key the agent wrote is kept as it was.
   return { kind: "ok", value: raw as AgentStateValue, text };
+}
+
+/**
+ * Why an agent's directory or state file cannot be trusted, or null: either resolving outside the town
+ * (a rig directory or state file replaced by a symlink) would make gtd honour a flag written elsewhere,
+ * start the agent there, and rewrite a file that is not the town's.
+ */
+export function agentOutsideTown(spec: AgentSpec, townRoot: string): string | null {
+  return outsideTown(townRoot, spec.workDir) ?? outsideTown(townRoot, spec.stateFile);
 }
 
 export function flagKey(action: LifecycleAction): string {

@@ -27,7 +27,7 @@ import { errorText } from "../errors.ts";
 import { markConsumed, recordSend, shouldSend, slotFileName, type SendDecision } from "../slots.ts";
 import { decide, type Step, type TickContext } from "./context.ts";
 import { HEARTBEAT_SLOT, pokeTargets, type PokeTarget } from "./poke-targets.ts";
-import { plannedSlotRemovals } from "./slots-step.ts";
+import { plannedSlotRemovals, slotDirUsable } from "./slots-step.ts";
 
 const STEP = "pokeAgents";
 
@@ -100,7 +100,8 @@ async function pokeOne(ctx: TickContext, t: PokeTarget, book: Map<string, Backof
     return;
   }
 
-  const slot = slotCheck(ctx, t, checkAt);
+  const slotsUsable = slotDirUsable(ctx);
+  const slot: SendDecision = slotsUsable ? slotCheck(ctx, t, checkAt) : { send: true, reason: "notification slots unusable" };
   if (!slot.send) {
     decide(ctx, STEP, "pending", `Heartbeat already pending for ${t.name}, skipping`, { ...data, slot: slot.reason });
     return;
@@ -130,7 +131,7 @@ async function pokeOne(ctx: TickContext, t: PokeTarget, book: Map<string, Backof
     return;
   }
   try {
-    recordSend(ctx.paths.notificationsDir, t.session, HEARTBEAT_SLOT, t.text, stamp);
+    if (slotsUsable) recordSend(ctx.paths.notificationsDir, t.session, HEARTBEAT_SLOT, t.text, stamp);
   } catch (err) {
     decide(ctx, STEP, "warning", `Warning: failed to record the heartbeat slot for ${t.session}: ${errorText(err)}`);
   }
@@ -148,6 +149,7 @@ function slotCheck(ctx: TickContext, t: PokeTarget, checkAt: number): SendDecisi
 
 /** The agent answered: its pending notification is consumed (the original ignored failures here too). */
 function consume(ctx: TickContext, t: PokeTarget): void {
+  if (!slotDirUsable(ctx)) return;
   try {
     markConsumed(ctx.paths.notificationsDir, t.session, HEARTBEAT_SLOT, ctx.nowMs);
   } catch (err) {

@@ -80,12 +80,23 @@ describe("fallback scan", () => {
     expect(r).toEqual({ rigs: ["beadsrig", "configrig"], source: "scan" });
   });
 
-  test("a symlinked rig directory counts", () => {
+  test("a rig directory symlinked inside the town counts", () => {
+    mkdirSync(join(town, "store", "real", ".beads"), { recursive: true });
+    symlinkSync(join(town, "store", "real"), join(town, "linked"));
+    expect(discoverRigs(town).rigs).toEqual(["linked"]);
+  });
+
+  test("a rig directory symlinked outside the town is ignored, with a warning naming it (scan and rigs.json)", () => {
     const outside = mkdtempSync(join(tmpdir(), "gtd-rigs-out-"));
     try {
       mkdirSync(join(outside, ".beads"));
       symlinkSync(outside, join(town, "linked"));
-      expect(discoverRigs(town).rigs).toEqual(["linked"]);
+      const scanned = discoverRigs(town);
+      expect(scanned.rigs).toEqual([]);
+      expect(scanned.warning).toBe('ignored rig whose directory resolves outside the town: "linked"');
+      rigsJson(JSON.stringify({ version: 1, rigs: { linked: {} } }));
+      const listed = discoverRigs(town);
+      expect(listed).toEqual({ rigs: [], source: "rigs.json", warning: 'ignored rig whose directory resolves outside the town: "linked"' });
     } finally {
       rmSync(outside, { recursive: true, force: true });
     }
