@@ -1,17 +1,26 @@
 /** `gtd logs`: the last N lines, and follow that survives rotation (the file is renamed and recreated). */
-import { closeSync, fstatSync, openSync, readSync, statSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readSync, statSync } from "node:fs";
+
+/** Non-blocking: a FIFO put where the log was must not hang `gtd logs` (it is then skipped as not a file). */
+const READ_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK;
+/** The most `gtd logs` reads back for its N lines: a log without newlines is not read whole. */
+const TAIL_CAP_BYTES = 16 * 1024 * 1024;
+/** The most one follow poll reads; the rest comes at the next poll (memory stays bounded). */
+const FOLLOW_CHUNK_BYTES = 1024 * 1024;
 
 export function lastLines(path: string, n: number): string[] {
   // slice(-0) is slice(0): without this, `gtd logs -n 0` (which the CLI accepts) printed lines anyway.
   if (n <= 0) return [];
   let fd: number;
   try {
-    fd = openSync(path, "r");
+    fd = openSync(path, READ_FLAGS);
   } catch {
     return [];
   }
   try {
-    const size = fstatSync(fd).size;
+    const st = fstatSync(fd);
+    if (!st.isFile()) return [];
+    const size = st.size;
     // Read backwards in chunks until we have n lines: a 10 MB log is not read whole for 50 lines.
     // Count newlines in the raw bytes and decode once at the end: a chunk boundary can fall inside a
     // multi-byte character (the "µ" of a Go duration), which decoding chunk by chunk would mangle.
@@ -19,7 +28,7 @@ export function lastLines(path: string, n: number): string[] {
     const chunks: Buffer[] = [];
     let newlines = 0;
     const chunk = 64 * 1024;
-    while (pos > 0 && newlines <= n) {
+    while (pos > 0 && newlines <= n && size - pos < TAIL_CAP_BYTES) {
       const len = Math.min(chunk, pos);
       pos -= len;
       const buf = Buffer.alloc(len);
@@ -50,19 +59,20 @@ export async function follow(path: string, write: (s: string) => void, signal: A
     await new Promise((r) => setTimeout(r, pollMs));
     let fd: number;
     try {
-      fd = openSync(path, "r");
+      fd = openSync(path, READ_FLAGS);
     } catch {
       continue; // between the rename and the new file, or not created yet
     }
     let text = "";
     try {
       const st = fstatSync(fd);
+      if (!st.isFile()) continue;
       if (st.ino !== ino || st.size < offset) {
         ino = st.ino;
         offset = 0;
       }
       if (st.size > offset) {
-        const buf = Buffer.alloc(st.size - offset);
+        const buf = Buffer.alloc(Math.min(st.size - offset, FOLLOW_CHUNK_BYTES));
         const n = readSync(fd, buf, 0, buf.length, offset);
         offset += n;
         text = buf.subarray(0, n).toString("utf8");
