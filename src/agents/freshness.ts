@@ -30,6 +30,8 @@ export interface FreshnessResult {
   ageMs: number | null;
   /** Why, for log lines and `gtd tick --dry-run`. */
   reason: string;
+  /** Set when the file exists but cannot be used (not a regular file, too large, bad JSON): worth a warning. */
+  problem?: string;
 }
 
 // looseObject: the writers add cycle, last_action, last_command, ... which we do not need.
@@ -51,7 +53,7 @@ function veryStale(reason: string): FreshnessResult {
 export function readFreshness(path: string, nowMs: number, t: FreshnessThresholds): FreshnessResult {
   const r = readJson(path, TimestampFileSchema);
   if (r.kind === "missing") return veryStale(`${path} does not exist`);
-  if (r.kind === "corrupt") return veryStale(`${path} is invalid: ${r.reason}`);
+  if (r.kind === "corrupt") return { ...veryStale(`${path} is invalid: ${r.reason}`), problem: r.reason };
   const ts = r.value.timestamp;
   if (ts === undefined || ts === null) return veryStale(`${path} has no timestamp`);
   const ms = parseGoTime(ts);

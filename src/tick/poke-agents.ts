@@ -80,6 +80,7 @@ async function pokeOne(ctx: TickContext, t: PokeTarget, book: Map<string, Backof
   }
   const cfg = ctx.config.backoff;
   const fresh = readFreshness(t.freshnessFile, ctx.nowMs, ctx.config.freshness);
+  warnUnusable(ctx, t, fresh.problem);
   const data = { agent: t.id, session: t.session, freshness: fresh.freshness, why: fresh.reason };
   const state = book.get(t.id) ?? initialBackoff(cfg);
 
@@ -137,6 +138,18 @@ async function pokeOne(ctx: TickContext, t: PokeTarget, book: Map<string, Backof
   }
   book.set(t.id, next);
   decide(ctx, STEP, "poked", `Poked ${t.name} (${how})`, { ...data, text: t.text, intervalMs: next.intervalMs });
+}
+
+/** A freshness file that exists but cannot be read (a FIFO, a device, bad JSON): said once until it is usable again. */
+function warnUnusable(ctx: TickContext, t: PokeTarget, problem: string | undefined): void {
+  const key = `pokeAgents:unusable:${t.id}`;
+  if (problem === undefined) {
+    ctx.memory.forget(key);
+    return;
+  }
+  if (ctx.memory.shouldSay(key, ctx.nowMs)) {
+    decide(ctx, STEP, "warning", `Warning: ${t.Name}'s heartbeat file is unusable (${problem}); counting it as very stale`, { agent: t.id });
+  }
 }
 
 /** The slot gate; in a dry run, a slot the dry-run cleanup would have removed counts as absent. */
