@@ -20,6 +20,7 @@ const COMMANDS: Record<string, Loader> = {
   tick: () => load(import("./cli/tick.ts")),
   config: () => load(import("./cli/config.ts")),
   demo: () => load(import("./cli/demo.ts")),
+  service: () => load(import("./cli/service.ts")),
 };
 
 const main = defineCommand({

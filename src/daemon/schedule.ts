@@ -62,3 +62,14 @@ export async function cronValidator(): Promise<(pattern: string) => boolean> {
     }
   };
 }
+
+/** The gap between heartbeats: the duration itself, or for a cron pattern the gap between its next two runs. */
+export async function heartbeatIntervalMs(spec: string): Promise<number> {
+  const everyMs = parseDuration(spec);
+  if (everyMs !== null) return everyMs;
+  const { Cron } = await import("croner");
+  const job = new Cron(spec, { paused: true });
+  const [a, b] = job.nextRuns(2);
+  job.stop();
+  return a && b ? b.getTime() - a.getTime() : 60_000;
+}
