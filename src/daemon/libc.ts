@@ -11,11 +11,16 @@ const CANDIDATES: Record<string, string[]> = {
   linux: ["libc.so.6", "libc.so", "libc.musl-x86_64.so.1", "libc.musl-aarch64.so.1"],
 };
 
+/** The names libc goes by on this platform, most likely first (unix-datagram.ts opens it too). */
+export function libcCandidates(): string[] {
+  return CANDIDATES[process.platform] ?? CANDIDATES.linux!;
+}
+
 export function getLibc(): Libc {
   if (libc) return libc;
   const { dlopen, FFIType } = require("bun:ffi") as typeof import("bun:ffi");
   let lastErr: unknown;
-  for (const name of CANDIDATES[process.platform] ?? CANDIDATES.linux!) {
+  for (const name of libcCandidates()) {
     try {
       const lib = dlopen(name, {
         flock: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 },
