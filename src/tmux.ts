@@ -129,6 +129,8 @@ export function createTmux(opts: TmuxOptions): TmuxPort {
       return new TmuxError("other", `tmux ${sub}: timed out after ${opts.timeoutMs}ms`, "the tmux server may be hung");
     }
     if (r.notFound) return new TmuxError("other", `tmux ${sub}: ${describeFailure(r, opts.timeoutMs)}`, "is tmux installed?");
+    // A flooded stream is cut and untrusted: its first line must not be read as tmux's answer.
+    if (r.outputExceeded) return new TmuxError("other", `tmux ${sub}: ${describeFailure(r, opts.timeoutMs)}`);
     const first = r.stderr.split("\n")[0] ?? "";
     return new TmuxError(classifyTmuxStderr(r.stderr), `tmux ${sub}: ${first || describeFailure(r, opts.timeoutMs)}`);
   }

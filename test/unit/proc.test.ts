@@ -1,5 +1,11 @@
 import { describe, expect, test } from "bun:test";
-import { describeFailure, runCommand } from "../../src/proc.ts";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describeFailure, runCommand, STDERR_CAP_BYTES, STDOUT_CAP_BYTES } from "../../src/proc.ts";
+import { createTmux } from "../../src/tmux.ts";
+import { procAlive, procState } from "../helpers/gtd-cli.ts";
+import { waitFor } from "../helpers/wait.ts";
 
 describe("runCommand", () => {
   test("argv elements reach the program literally (no shell)", async () => {
@@ -12,7 +18,6 @@ describe("runCommand", () => {
     const t0 = Date.now();
     const r = await runCommand(["bash", "-c", "sleep 20 & echo $!"], { timeoutMs: 10_000 });
     const elapsed = Date.now() - t0;
-    process.kill(Number(r.stdout.trim()), "SIGKILL");
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^\d+\n$/);
     expect(elapsed).toBeLessThan(10_000);
@@ -55,4 +60,114 @@ describe("runCommand", () => {
     expect(missing.notFound).toBe(true);
     expect(describeFailure(missing, 5000)).toMatch(/^command not found/);
   });
+});
+
+/**
+ * Output caps. Before them, `yes` under runCommand grew the process by ~1 GB a second until the timeout.
+ * The flood tests use a 3 s timeout so that, without the cap, they fail at the timeout instead of
+ * exhausting the machine; with it they answer in well under a second.
+ */
+describe("runCommand output caps", () => {
+  const FLOOD_TIMEOUT_MS = 3000;
+
+  test("endless stdout: killed at the cap, said so, the flooded stream not returned", async () => {
+    const r = await runCommand(["yes"], { timeoutMs: FLOOD_TIMEOUT_MS });
+    expect(r.outputExceeded).toEqual({ stream: "stdout", capBytes: STDOUT_CAP_BYTES });
+    expect(r).toMatchObject({ code: null, timedOut: false, stdout: "" });
+    expect(describeFailure(r, FLOOD_TIMEOUT_MS)).toBe("output exceeded 16 MiB on stdout, killed");
+  });
+
+  test("endless stderr: killed at its (smaller) cap", async () => {
+    const r = await runCommand(["sh", "-c", "echo partial; yes >&2"], { timeoutMs: FLOOD_TIMEOUT_MS });
+    expect(r.outputExceeded).toEqual({ stream: "stderr", capBytes: STDERR_CAP_BYTES });
+    expect(r).toMatchObject({ code: null, timedOut: false, stderr: "" });
+    expect(describeFailure(r, FLOOD_TIMEOUT_MS)).toBe("output exceeded 1 MiB on stderr, killed");
+  });
+
+  test("both streams flooding, one from a background child: the whole group is killed", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "gtd-proc-"));
+    try {
+      const pidFile = join(dir, "bg.pid");
+      const script = `yes & echo $! > '${pidFile}'; yes >&2`;
+      const r = await runCommand(["sh", "-c", script], { timeoutMs: FLOOD_TIMEOUT_MS });
+      expect(r.outputExceeded?.stream).toMatch(/^std(out|err)$/);
+      expect(r.timedOut).toBe(false);
+      const bg = Number(readFileSync(pidFile, "utf8").trim());
+      await waitFor(() => !procAlive(bg), { timeoutMs: 5000, what: `background yes ${bg} gone (state ${procState(bg)})` });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("output up to the cap passes whole; one byte more is refused (caps set per call)", async () => {
+    const bytes = (n: number, fd = 1) => ["sh", "-c", `head -c ${n} /dev/zero | tr '\\0' x >&${fd}`];
+    const exact = await runCommand(bytes(100_000), { timeoutMs: 10_000, stdoutCapBytes: 100_000 });
+    expect(exact.outputExceeded).toBeUndefined();
+    expect(exact.code).toBe(0);
+    expect(exact.stdout).toBe("x".repeat(100_000));
+    const over = await runCommand(bytes(100_001), { timeoutMs: 10_000, stdoutCapBytes: 100_000 });
+    expect(over.outputExceeded).toEqual({ stream: "stdout", capBytes: 100_000 });
+    expect(describeFailure(over, 10_000)).toBe("output exceeded 100000 bytes on stdout, killed");
+    const errOver = await runCommand(bytes(4097, 2), { timeoutMs: 10_000, stderrCapBytes: 4096 });
+    expect(describeFailure(errOver, 10_000)).toBe("output exceeded 4 KiB on stderr, killed");
+  });
+
+  test("the defaults let a big town's inbox (3 MB) and a 1 MiB stderr through whole", async () => {
+    // A 10,000-message inbox is ~2-3 MB of JSON: the stdout cap must never cut a real one.
+    const inbox = await runCommand(["sh", "-c", "head -c 3000000 /dev/zero | tr '\\0' a"], { timeoutMs: 10_000 });
+    expect(inbox.outputExceeded).toBeUndefined();
+    expect(inbox.stdout.length).toBe(3_000_000);
+    const err = await runCommand(["sh", "-c", `head -c ${STDERR_CAP_BYTES} /dev/zero | tr '\\0' e >&2`], { timeoutMs: 10_000 });
+    expect(err.outputExceeded).toBeUndefined();
+    expect(err.stderr.length).toBe(STDERR_CAP_BYTES);
+  });
+
+  test("multi-byte characters split across chunks come out whole", async () => {
+    // 200,000 × "é" (2 bytes) after one odd byte spans many pipe reads of even size; decoding chunk by
+    // chunk would break the character at every boundary.
+    const r = await runCommand(["sh", "-c", "printf x; yes é | head -n 200000 | tr -d '\\n'"], { timeoutMs: 10_000 });
+    expect(r.stdout).toBe(`x${"é".repeat(200_000)}`);
+  });
+
+  test("a tmux client that floods stderr is an error naming the cap, not read as 'no server running'", async () => {
+    // Without the cap check, the first line would classify as no-server and list-panes would answer "no sessions".
+    const tmux = createTmux({
+      socket: null,
+      timeoutMs: FLOOD_TIMEOUT_MS,
+      run: (_argv, o) => runCommand(["sh", "-c", "yes 'no server running on /tmp/x' >&2"], o),
+    });
+    await expect(tmux.sessions()).rejects.toThrow("tmux list-panes: output exceeded 1 MiB on stderr, killed");
+  });
+});
+
+/** A command's process group does not outlive the call, however the call ends. */
+describe("runCommand leaves nothing of its process group behind", () => {
+  const cases: Array<[string, string, { timeoutMs: number; abort?: boolean }]> = [
+    ["exit, the child holding the pipes", "sleep 1000 & echo $! > \"$1\"; echo hi", { timeoutMs: 10_000 }],
+    ["exit, the child detached from the pipes", "sleep 1000 >/dev/null 2>&1 & echo $! > \"$1\"; echo hi", { timeoutMs: 10_000 }],
+    ["output cap", "sleep 1000 & echo $! > \"$1\"; yes", { timeoutMs: 3000 }],
+    ["timeout", "sleep 1000 & echo $! > \"$1\"; sleep 30", { timeoutMs: 500 }],
+    ["abort", "sleep 1000 & echo $! > \"$1\"; sleep 30", { timeoutMs: 10_000, abort: true }],
+  ];
+  for (const [ending, script, o] of cases) {
+    test(`after ${ending}`, async () => {
+      const dir = mkdtempSync(join(tmpdir(), "gtd-proc-"));
+      const pidFile = join(dir, "bg.pid");
+      try {
+        const ac = new AbortController();
+        const run = runCommand(["sh", "-c", script, "sh", pidFile], { timeoutMs: o.timeoutMs, signal: ac.signal });
+        if (o.abort) {
+          await waitFor(() => readFileSync(pidFile, "utf8").trim() !== "", { timeoutMs: 5000, what: "background pid written" });
+          ac.abort();
+        }
+        await run;
+        const bg = Number(readFileSync(pidFile, "utf8").trim());
+        expect(bg).toBeGreaterThan(1);
+        // The kill is sent before the call returns; the kernel finishes it a moment later.
+        await waitFor(() => !procAlive(bg), { timeoutMs: 5000, what: `background sleep ${bg} gone (state ${procState(bg)})` });
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
 });
