@@ -5,23 +5,8 @@
  */
 import { defineCommand, renderUsage, runCommand, type ArgsDef, type CommandDef } from "citty";
 import { EXIT, GtdError } from "./errors.ts";
+import { COMMANDS } from "./cli/commands.ts";
 import pkg from "../package.json" with { type: "json" };
-
-type Loader = () => Promise<CommandDef<ArgsDef>>;
-const load = (p: Promise<{ default: unknown }>) => p.then((m) => m.default as CommandDef<ArgsDef>);
-
-const COMMANDS: Record<string, Loader> = {
-  start: () => load(import("./cli/start.ts")),
-  stop: () => load(import("./cli/stop.ts")),
-  status: () => load(import("./cli/status.ts")),
-  logs: () => load(import("./cli/logs.ts")),
-  signal: () => load(import("./cli/signal.ts")),
-  request: () => load(import("./cli/request.ts")),
-  tick: () => load(import("./cli/tick.ts")),
-  config: () => load(import("./cli/config.ts")),
-  demo: () => load(import("./cli/demo.ts")),
-  service: () => load(import("./cli/service.ts")),
-};
 
 const main = defineCommand({
   meta: { name: "gtd", version: pkg.version, description: "The Gas Town daemon: keeps the Deacon alive, nudges quiet agents, carries out lifecycle requests" },
