@@ -2,7 +2,7 @@
  * daemon/daemon.log in the original's format (`YYYY/MM/DD HH:MM:SS message`, one line per decision),
  * rotated by size (daemon.log → daemon.log.1 → …), optionally mirrored to stderr under --foreground.
  */
-import { appendFileSync, fstatSync, mkdirSync, renameSync, statSync, unlinkSync } from "node:fs";
+import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 import { formatLogStamp } from "./gotime.ts";
 import type { Clock, Log } from "./ports.ts";
@@ -28,10 +28,56 @@ export function rotatedName(path: string, n: number): string {
   return `${path}.${n}`;
 }
 
+/**
+ * Append-only, never through a link (a planted daemon.log symlink once made gtd append to a file outside
+ * the town), never blocking on a FIFO. O_CLOEXEC is set by the runtime.
+ */
+const OPEN_APPEND = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+
+/** Thrown by openAppendSafe when the path is not a plain file gtd may append to. */
+export class UnsafeFileError extends Error {
+  override name = "UnsafeFileError";
+  constructor(
+    readonly path: string,
+    /** What it is instead: `a symbolic link`, `not a regular file`, ... */
+    readonly what: string,
+  ) {
+    super(`${path} is ${what}`);
+  }
+}
+
+/**
+ * Open `path` for appending, as `>>` would, but only if it is a regular file with no other name: not a
+ * symlink (ELOOP under O_NOFOLLOW), not a FIFO or device, not a hard link to a file elsewhere. Throws an
+ * UnsafeFileError naming the path and what it is; other errors (ENOENT, EACCES, ENOSPC) as they come.
+ */
+export function openAppendSafe(path: string): number {
+  let fd: number;
+  try {
+    fd = openSync(path, OPEN_APPEND, 0o644);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    // ENXIO: a FIFO with no reader (O_NONBLOCK); it is no log either.
+    if (code === "ELOOP") throw new UnsafeFileError(path, "a symbolic link");
+    if (code === "ENXIO") throw new UnsafeFileError(path, "not a regular file");
+    throw err;
+  }
+  const st = fstatSync(fd);
+  const what = !st.isFile() ? "not a regular file" : st.nlink > 1 ? `a file with ${st.nlink} names (a hard link)` : null;
+  if (what) {
+    closeSync(fd);
+    throw new UnsafeFileError(path, what);
+  }
+  return fd;
+}
+
 export function createFileLog(opts: FileLogOptions): FileLog {
   let { maxBytes, files } = opts;
   mkdirSync(dirname(opts.path), { recursive: true, mode: 0o755 });
-  let size = currentSize(opts.path);
+  // Where lines go while the file is refused: the mirror, or else stderr (launched by `gtd start`, the
+  // log file gtd itself opened at start-up, safely).
+  const fallback = opts.mirror ? null : (line: string) => void tryWrite(2, line);
+  let refused: string | null = null;
 
   const rotate = () => {
     try {
@@ -52,22 +98,45 @@ export function createFileLog(opts: FileLogOptions): FileLog {
     } catch {
       // Someone removed the log; start a new one.
     }
-    size = 0;
   };
 
   const log: Log = (message) => {
     // One decision, one line: a message never spans lines in the file.
     const line = logLine(message, opts.clock.now());
     opts.mirror?.(line);
+    let fd: number | null = null;
     try {
-      const bytes = Buffer.byteLength(line);
-      const rotated = size > 0 && size + bytes > maxBytes;
-      if (rotated) rotate();
-      appendFileSync(opts.path, line, { mode: 0o644 });
+      fd = openAppendSafe(opts.path);
+      // The size from the file itself, not a count of our own writes: the log may have been removed or
+      // rotated by someone else meanwhile.
+      const size = fstatSync(fd).size;
+      const rotated = size > 0 && size + Buffer.byteLength(line) > maxBytes;
+      if (rotated) {
+        closeSync(fd);
+        fd = null;
+        rotate();
+        fd = openAppendSafe(opts.path);
+      }
+      writeSync(fd, line);
       if (rotated) opts.onRotate?.();
-      size += bytes;
-    } catch {
-      // A full disk must not kill the daemon; the mirror (if any) still has the line.
+      if (refused) {
+        refused = null;
+        log(`Log file ${opts.path} is a regular file again; writing to it`);
+      }
+    } catch (err) {
+      if (err instanceof UnsafeFileError) {
+        // Said once until it is fixed; never a crash, and never a write through the link.
+        if (refused === null) {
+          refused = err.message;
+          const warn = logLine(`Warning: not writing to the log: ${err.message}; only to stderr until it is replaced by a regular file`, opts.clock.now());
+          opts.mirror?.(warn);
+          fallback?.(warn);
+        }
+        fallback?.(line);
+      }
+      // Anything else (a full disk, a removed directory) must not kill the daemon; the mirror has the line.
+    } finally {
+      if (fd !== null) closeSync(fd);
     }
   };
 
@@ -80,11 +149,11 @@ export function createFileLog(opts: FileLogOptions): FileLog {
   };
 }
 
-function currentSize(path: string): number {
+function tryWrite(fd: number, text: string): void {
   try {
-    return statSync(path).size;
+    writeSync(fd, text);
   } catch {
-    return 0;
+    // stderr closed: nowhere left to say it.
   }
 }
 
@@ -92,14 +161,32 @@ function currentSize(path: string): number {
 export function stderrIsFile(path: string): boolean {
   try {
     const a = fstatSync(2);
-    const b = statSync(path);
+    const b = lstatSync(path);
     return a.ino === b.ino && a.dev === b.dev;
   } catch {
     return false;
   }
 }
 
+/**
+ * The longest message a log line carries. A backstop: callers clip what they echo at the source, but one
+ * that forgets (a 30 MB config value, a 10,000-character rig name) must not make a line nobody can read
+ * or grep, nor fill the log's rotation budget in one write. 2000 characters hold any real decision line
+ * (the longest are errors quoting a command and its stderr tail) many times over.
+ */
+export const LOG_MESSAGE_CAP_CHARS = 2000;
+
+/** `message` cut to LOG_MESSAGE_CAP_CHARS, then `… (N chars)` with its full length. */
+export function capMessage(message: string): string {
+  if (message.length <= LOG_MESSAGE_CAP_CHARS) return message;
+  let end = LOG_MESSAGE_CAP_CHARS;
+  // Never split a surrogate pair: half a character is not valid UTF-8 in the file.
+  const last = message.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end -= 1;
+  return `${message.slice(0, end)}… (${message.length} chars)`;
+}
+
 /** A line in the log's own format, for writing to a stderr that is the log. */
 export function logLine(message: string, nowMs = Date.now()): string {
-  return `${formatLogStamp(nowMs)} ${message.replace(/[\r\n]+/g, " ")}\n`;
+  return `${formatLogStamp(nowMs)} ${capMessage(message).replace(/[\r\n]+/g, " ")}\n`;
 }

@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { createFileLog, rotatedName } from "../../src/log.ts";
+import { dirname, join } from "node:path";
+import { capMessage, createFileLog, LOG_MESSAGE_CAP_CHARS, logLine, rotatedName } from "../../src/log.ts";
 import { follow, lastLines } from "../../src/log-tail.ts";
 import { waitFor } from "../helpers/wait.ts";
 
@@ -150,6 +150,98 @@ describe("createFileLog", () => {
     writeFileSync(join(dir, "daemon"), "a file where the directory was");
     expect(() => log("still alive")).not.toThrow();
     expect(mirrored).toEqual([`${STAMP} still alive\n`]);
+  });
+});
+
+describe("the line cap (a backstop for a caller that echoes a huge value)", () => {
+  test("a message over the cap keeps its first 2000 characters, then the full length", () => {
+    expect(LOG_MESSAGE_CAP_CHARS).toBe(2000);
+    const mirrored: string[] = [];
+    const { log } = createFileLog({ path: logPath, maxBytes: 1_000_000, files: 3, clock: clockAt(2026, 11, 25, 12, 9, 13), mirror: (l) => mirrored.push(l) });
+    log(`Bad rig name ${"x".repeat(10_181)}`);
+    const expected = `${STAMP} Bad rig name ${"x".repeat(2000 - 13)}… (10194 chars)\n`;
+    expect(readFileSync(logPath, "utf8")).toBe(expected);
+    expect(mirrored).toEqual([expected]);
+  });
+
+  test("a 30 MB message makes one short line, not 30 MB of log", () => {
+    const { log } = createFileLog({ path: logPath, maxBytes: 1_000_000, files: 3, clock: clockAt(2026, 11, 25, 12, 9, 13) });
+    log(`Config value: ${"v".repeat(30 * 1024 * 1024)}`);
+    expect(statSync(logPath).size).toBeLessThan(2100);
+    expect(readFileSync(logPath, "utf8")).toEndWith(`… (${30 * 1024 * 1024 + 14} chars)\n`);
+  });
+
+  test("at the cap exactly: unchanged", () => {
+    const m = "y".repeat(LOG_MESSAGE_CAP_CHARS);
+    expect(capMessage(m)).toBe(m);
+    expect(logLine(m, 0)).toEndWith(` ${m}\n`);
+  });
+
+  test("never cuts a character in half (a surrogate pair at the boundary)", () => {
+    const m = `${"a".repeat(LOG_MESSAGE_CAP_CHARS - 1)}😀${"b".repeat(10)}`;
+    const capped = capMessage(m);
+    expect(capped).toBe(`${"a".repeat(LOG_MESSAGE_CAP_CHARS - 1)}… (${m.length} chars)`);
+    expect(Buffer.from(capped, "utf8").toString("utf8")).toBe(capped);
+  });
+
+  test("newlines past the cap are gone with the rest; the line is still one line", () => {
+    const line = logLine(`${"z".repeat(LOG_MESSAGE_CAP_CHARS)}\nsecond\nthird`, 0);
+    expect(line.split("\n").length).toBe(2);
+  });
+});
+
+describe("a log path that is not a plain file of ours", () => {
+  const OUTSIDE = "outside the town, not gtd's\n";
+
+  function withMirror() {
+    const mirrored: string[] = [];
+    const fl = createFileLog({ path: logPath, maxBytes: 1_000_000, files: 3, clock: clockAt(2026, 11, 25, 12, 9, 13), mirror: (l) => mirrored.push(l) });
+    return { ...fl, mirrored };
+  }
+
+  test("a symlink to a file outside: never appended to; one warning, then the mirror only", () => {
+    const outside = join(dir, "outside.txt");
+    writeFileSync(outside, OUTSIDE);
+    const { log, mirrored } = withMirror();
+    symlinkSync(outside, logPath);
+    log("one");
+    log("two");
+    expect(readFileSync(outside, "utf8")).toBe(OUTSIDE);
+    expect(mirrored).toEqual([
+      `${STAMP} one\n`,
+      `${STAMP} Warning: not writing to the log: ${logPath} is a symbolic link; only to stderr until it is replaced by a regular file\n`,
+      `${STAMP} two\n`,
+    ]);
+  });
+
+  test("once the link is replaced by a regular file, the log resumes and says so", () => {
+    const outside = join(dir, "outside.txt");
+    writeFileSync(outside, OUTSIDE);
+    const { log } = withMirror();
+    symlinkSync(outside, logPath);
+    log("while linked");
+    rmSync(logPath);
+    log("back");
+    expect(readFileSync(logPath, "utf8")).toBe(`${STAMP} back\n${STAMP} Log file ${logPath} is a regular file again; writing to it\n`);
+    expect(readFileSync(outside, "utf8")).toBe(OUTSIDE);
+  });
+
+  test("a hard link to a file outside: refused too (its other name could be anywhere)", () => {
+    const outside = join(dir, "outside.txt");
+    writeFileSync(outside, OUTSIDE);
+    const { log, mirrored } = withMirror();
+    linkSync(outside, logPath);
+    log("x");
+    expect(readFileSync(outside, "utf8")).toBe(OUTSIDE);
+    expect(mirrored[1]).toContain(`${logPath} is a file with 2 names (a hard link)`);
+  });
+
+  test("a FIFO: never blocks, refused", () => {
+    mkdirSync(dirname(logPath), { recursive: true });
+    expect(Bun.spawnSync(["mkfifo", logPath]).exitCode).toBe(0);
+    const { log, mirrored } = withMirror();
+    log("x");
+    expect(mirrored[1]).toContain(`${logPath} is not a regular file`);
   });
 });
 
