@@ -3,6 +3,8 @@
  * gtd's entry point: citty wiring, lazy command loading (status/signal/stop stay fast because zx and
  * croner load only where needed), one error line, exit codes 0 ok, 1 error, 2 usage, 3 not running.
  */
+// First, before anything else loads: in the daemon, signals during start-up are remembered, not fatal.
+import "./early-signals.ts";
 import { defineCommand, renderUsage, runCommand, type ArgsDef, type CommandDef } from "citty";
 import { EXIT, GtdError } from "./errors.ts";
 import { COMMANDS } from "./cli/commands.ts";

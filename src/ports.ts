@@ -74,6 +74,12 @@ export interface Ports {
   /** Any other subprocess (git, bd sync), with a timeout. */
   run: Runner;
   log: Log;
+  /**
+   * Called before an action that assumes this process is the town's only actor (creating or killing a
+   * session, a lifecycle action): false means it no longer is, so the action must not happen. The daemon
+   * wires its lock check here; absent (unit tests, `gtd tick`) means exclusive.
+   */
+  exclusive?: () => boolean;
 }
 
 export const systemClock: Clock = { now: () => Date.now() };

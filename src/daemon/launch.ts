@@ -3,11 +3,12 @@
  * the log) and poll until that child holds the lock and has written `running: true`.
  */
 import { spawn } from "node:child_process";
-import { closeSync, mkdirSync, openSync } from "node:fs";
+import { closeSync, mkdirSync } from "node:fs";
 import { GtdError } from "../errors.ts";
 import { readState } from "../state.ts";
 import { readText } from "../store.ts";
 import type { TownPaths } from "../town.ts";
+import { confineDaemonDir, openLogForStart } from "./confine.ts";
 import { alreadyRunning, probeDaemon } from "./liveness.ts";
 
 /** argv that re-runs this program: a compiled binary is its own execPath; `bun src/main.ts` is not. */
@@ -19,8 +20,10 @@ export function selfArgv(): string[] {
 
 export async function launchDetached(paths: TownPaths, extraArgs: string[], waitMs = 5000): Promise<number> {
   const [cmd, ...pre] = selfArgv();
+  confineDaemonDir(paths);
   mkdirSync(paths.daemonDir, { recursive: true, mode: 0o755 });
-  const logFd = openSync(paths.logFile, "a", 0o644);
+  // The child's stderr: opened here, once, without following a link (refused with the path named).
+  const logFd = openLogForStart(paths.logFile);
   const child = spawn(cmd!, [...pre, "start", "--foreground", "--town", paths.root, ...extraArgs], {
     cwd: paths.root,
     detached: true, // setsid: no controlling terminal, so closing the terminal (SIGHUP) cannot touch it

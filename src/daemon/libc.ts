@@ -2,6 +2,9 @@
  * The two libc calls gtd needs that Node's API lacks: flock(2) for the single-instance lock and dup2(2)
  * to point stderr at a freshly rotated log. bun:ffi works inside a compiled binary.
  */
+import { closeSync } from "node:fs";
+import { openAppendSafe } from "../log.ts";
+
 type Libc = { flock(fd: number, op: number): number; dup2(oldFd: number, newFd: number): number };
 let libc: Libc | null = null;
 
@@ -38,11 +41,13 @@ export function getLibc(): Libc {
   throw lastErr;
 }
 
-/** Point fd 2 at `path` (append), as a shell's `2>>path` would. Best effort: never throws. */
+/**
+ * Point fd 2 at `path` (append), as a shell's `2>>path` would, but never through a link or at a file
+ * that is not a plain one of ours. Best effort: never throws.
+ */
 export function redirectStderr(path: string): void {
   try {
-    const { openSync, closeSync } = require("node:fs") as typeof import("node:fs");
-    const fd = openSync(path, "a", 0o644);
+    const fd = openAppendSafe(path);
     getLibc().dup2(fd, 2);
     closeSync(fd);
   } catch {

@@ -3,8 +3,9 @@
  * written and released by the kernel when the process dies (kill -9 included). Liveness is judged by
  * this lock, never by kill(pid, 0), which succeeds on zombies and on unrelated processes that reuse a PID.
  */
-import { closeSync, mkdirSync, openSync, readFileSync, statSync, ftruncateSync, writeSync } from "node:fs";
+import { closeSync, constants, fstatSync, ftruncateSync, lstatSync, mkdirSync, openSync, readFileSync, readSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
+import { GtdError } from "../errors.ts";
 import { getLibc } from "./libc.ts";
 
 const LOCK_SH = 1;
@@ -14,6 +15,14 @@ const LOCK_UN = 8;
 
 const flock = () => getLibc().flock;
 
+/**
+ * Never follow a link at daemon.lock (a planted symlink once made gtd truncate a file outside the town)
+ * and never block opening it (a FIFO there would freeze the start). O_CLOEXEC is set by the runtime, so
+ * tmux servers and agents we spawn never inherit the lock.
+ */
+const OPEN_LOCK = constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+const PROBE_LOCK = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+
 export interface LockHandle {
   fd: number;
   path: string;
@@ -22,14 +31,36 @@ export interface LockHandle {
    * named before daemon.pid exists and a tick is never mistaken for the daemon.
    */
   writeOwner(owner: string): void;
+  /** Why the lock path no longer names the file this handle locked; null while it still does. */
+  lostBecause(): string | null;
   release(): void;
 }
 
-/** Try to take the exclusive lock without blocking; null when another process holds it. */
+/** The refusal for a lock path that is not a plain file of ours: named, with what it is. */
+function unsafeLock(path: string, what: string): GtdError {
+  return new GtdError("START_FAILED", `refusing lock file ${path}: it is ${what}`, "remove it; gtd only locks a regular file of its own inside the town");
+}
+
+/**
+ * Try to take the exclusive lock without blocking; null when another process holds it. Throws a
+ * GtdError naming the path when it is a symlink, not a regular file, or a file with other names (a hard
+ * link to a file elsewhere): the lock file is truncated when the owner is written, so it must be ours.
+ */
 export function tryLock(path: string): LockHandle | null {
   mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
-  // O_CLOEXEC is set by the runtime, so tmux servers and agents we spawn never inherit the lock.
-  const fd = openSync(path, "a+", 0o644);
+  let fd: number;
+  try {
+    fd = openSync(path, OPEN_LOCK, 0o644);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ELOOP") throw unsafeLock(path, "a symbolic link");
+    throw err;
+  }
+  const st = fstatSync(fd);
+  const what = !st.isFile() ? "not a regular file" : st.nlink > 1 ? `a file with ${st.nlink} names (a hard link)` : null;
+  if (what) {
+    closeSync(fd);
+    throw unsafeLock(path, what);
+  }
   if (flock()(fd, LOCK_EX | LOCK_NB) !== 0) {
     closeSync(fd);
     return null;
@@ -41,6 +72,7 @@ export function tryLock(path: string): LockHandle | null {
       ftruncateSync(fd, 0);
       writeSync(fd, owner, 0);
     },
+    lostBecause: () => lockLostBecause(fd, path),
     release() {
       try {
         flock()(fd, LOCK_UN);
@@ -50,6 +82,38 @@ export function tryLock(path: string): LockHandle | null {
       }
     },
   };
+}
+
+/**
+ * Why `path` no longer names the file locked through `fd`, or null while it still does. flock(2) locks a
+ * file, not a name: once the name is deleted or replaced, the next process to open the path gets a
+ * different file and a free lock, and two daemons would run. So the holder compares the file it locked
+ * (fstat of its descriptor) with what the path names now (lstat, never following a link): same device and
+ * inode, and still linked (nlink > 0).
+ */
+export function lockLostBecause(fd: number, path: string): string | null {
+  let mine: ReturnType<typeof fstatSync>;
+  try {
+    mine = fstatSync(fd);
+  } catch {
+    return "no longer open";
+  }
+  let there: ReturnType<typeof lstatSync>;
+  try {
+    there = lstatSync(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== "ENOENT") return `unreadable (${code ?? "error"})`;
+    try {
+      lstatSync(dirname(path));
+      return "deleted";
+    } catch {
+      return `deleted with ${dirname(path)}`;
+    }
+  }
+  if (there.isSymbolicLink()) return "replaced by a symbolic link";
+  if (mine.nlink === 0 || there.dev !== mine.dev || there.ino !== mine.ino) return "replaced by another file";
+  return null;
 }
 
 /**
@@ -69,9 +133,9 @@ export async function acquireLock(path: string, retryMs = 500): Promise<LockHand
 export function isLockHeld(path: string): boolean {
   let fd: number;
   try {
-    fd = openSync(path, "r");
+    fd = openSync(path, PROBE_LOCK);
   } catch {
-    return false;
+    return false; // missing, or a link gtd would refuse to lock anyway
   }
   try {
     if (flock()(fd, LOCK_SH | LOCK_NB) === 0) {
@@ -104,17 +168,13 @@ export function lockHolder(path: string): number | null {
   } catch {
     // No /proc (macOS): fall back to what the holder wrote.
   }
-  try {
-    const pid = Number(readFileSync(path, "utf8").trim().split(/\s+/).pop());
-    return Number.isInteger(pid) && pid > 0 ? pid : -1;
-  } catch {
-    return -1;
-  }
+  const pid = Number((lockOwner(path) ?? "").split(/\s+/).pop());
+  return Number.isInteger(pid) && pid > 0 ? pid : -1;
 }
 
 /** `maj:min:inode` as /proc/locks prints it (major and minor in two-digit hex). */
 export function lockFileId(path: string): string {
-  const st = statSync(path);
+  const st = lstatSync(path);
   const dev = BigInt(st.dev);
   const major = ((dev >> 8n) & 0xfffn) | ((dev >> 32n) & ~0xfffn);
   const minor = (dev & 0xffn) | ((dev >> 12n) & ~0xffn);
@@ -124,9 +184,23 @@ export function lockFileId(path: string): string {
 
 /** What the holder wrote into the lock file (`tick <pid>` or `<pid>`); null if unreadable. */
 export function lockOwner(path: string): string | null {
+  let fd: number;
   try {
-    return readFileSync(path, "utf8").trim();
+    fd = openSync(path, PROBE_LOCK);
   } catch {
     return null;
   }
+  try {
+    // An owner is `tick <pid>` at most: a bounded read, whatever the file has grown to.
+    const buf = Buffer.alloc(OWNER_CAP_BYTES);
+    const n = fstatSync(fd).isFile() ? readSync(fd, buf, 0, buf.length, 0) : 0;
+    return buf.subarray(0, n).toString("utf8").trim();
+  } catch {
+    return null;
+  } finally {
+    closeSync(fd);
+  }
 }
+
+/** Room for `tick <pid>` with plenty to spare; the owner is never longer. */
+const OWNER_CAP_BYTES = 64;

@@ -4,9 +4,11 @@
  * `running: true` → first heartbeat → schedule. Shutdown: stop scheduling, abort waits, let the pass in
  * flight end (bounded), write `running: false`, remove the PID file if it is still ours.
  */
+import { closeSync } from "node:fs";
 import { loadEffectiveConfig } from "../config/effective.ts";
 import type { Config } from "../config/index.ts";
 import type { SettingKey } from "../config/settings.ts";
+import { installEarlySignals, takeOverSignals } from "../early-signals.ts";
 import { GtdError, errorText } from "../errors.ts";
 import { formatGoTime } from "../gotime.ts";
 import { createFileLog, stderrIsFile } from "../log.ts";
@@ -17,8 +19,10 @@ import { readText, removeStaleTemps, safeUnlink, writeFileAtomic } from "../stor
 import { Memory, newTickContext } from "../tick/context.ts";
 import { runHeartbeat, runLifecyclePass } from "../tick/pipeline.ts";
 import type { TownPaths } from "../town.ts";
+import { confineDaemonDir, openLogForStart } from "./confine.ts";
 import { alreadyRunning, probeDaemon, tickHoldsLock } from "./liveness.ts";
 import { acquireLock } from "./lock.ts";
+import { LockGuard } from "./lock-guard.ts";
 import { PassQueue, type PassKind } from "./pass-queue.ts";
 import { startSchedule, type Schedule } from "./schedule.ts";
 import { buildPorts } from "./wiring.ts";
@@ -43,21 +47,25 @@ export async function runDaemon(opts: RunDaemonOptions): Promise<number> {
   let loaded = await loadEffectiveConfig(paths, process.env, opts.flags);
   let config: Config = loaded.config;
 
-  // Signal handlers go in before the lock is taken (from then on /proc/locks names us, and a SIGUSR1's
+  // Signal handlers are in before the lock is taken (from then on /proc/locks names us, and a SIGUSR1's
   // default action would kill us) and are never removed. Until the daemon is set up they only remember.
-  const early: { hup: boolean; stop: string | null } = { hup: false, stop: null };
+  // Under `gtd start` they were installed as main.ts loaded (early-signals.ts); `gtd demo` gets them here.
+  installEarlySignals();
   const STOP_NAMES: Record<string, string> = { SIGTERM: "terminated", SIGINT: "interrupt" };
-  let onSignal = (sig: NodeJS.Signals) => {
-    // An early SIGUSR1 needs no note: the first heartbeat reads the mailbox anyway.
-    if (sig === "SIGHUP") early.hup = true;
-    else if (sig !== "SIGUSR1") early.stop ??= STOP_NAMES[sig] ?? sig;
-  };
-  for (const sig of ["SIGTERM", "SIGINT", "SIGUSR1", "SIGHUP"] as const) process.on(sig, () => onSignal(sig));
 
+  // daemon/ holds the lock, PID file, state and log: it must not lead outside the town.
+  confineDaemonDir(paths);
   const lock = await acquireLock(paths.lockFile);
   if (!lock) {
     const probe = probeDaemon(paths);
     throw probe.tickPid ? tickHoldsLock(probe.tickPid) : alreadyRunning(probe.pid);
+  }
+  try {
+    // A log that is a link (or a FIFO, or a hard link) is refused now, on the user's terminal.
+    closeSync(openLogForStart(paths.logFile));
+  } catch (err) {
+    lock.release();
+    throw err;
   }
 
   const stderrIsLog = stderrIsFile(paths.logFile);
@@ -74,9 +82,30 @@ export async function runDaemon(opts: RunDaemonOptions): Promise<number> {
   const log = fileLog.log;
   const memory = new Memory();
   const shutdown = new AbortController();
-  let ports: Ports = buildPorts(config, paths, log);
   let schedule: Schedule | null = null;
   let state: DaemonState;
+  const guard = new LockGuard(lock, {
+    paths,
+    log,
+    onRetaken: () => {
+      if (stderrIsLog) redirectStderr(paths.logFile); // crash output goes to the new log, not a deleted one
+      try {
+        writeFileAtomic(paths.pidFile, String(process.pid));
+        writeState(paths.stateFile, state);
+        return null;
+      } catch (err) {
+        return `but could not rewrite daemon.pid and state.json: ${errorText(err)}`;
+      }
+    },
+    // Another daemon holds the town: leave at once, before another step runs or state is saved.
+    onStepDown: (code) => {
+      schedule?.stop();
+      shutdown.abort();
+      process.exit(code);
+    },
+  });
+  const exclusive = () => guard.exclusive();
+  let ports: Ports = buildPorts(config, paths, log, exclusive);
   let stopReason: string | null = null;
   let forceStop: () => void = () => {};
   const forced = new Promise<void>((r) => (forceStop = r));
@@ -84,6 +113,7 @@ export async function runDaemon(opts: RunDaemonOptions): Promise<number> {
   const stopped = new Promise<void>((r) => (wake = r));
 
   const pass = async (kind: PassKind) => {
+    if (!guard.exclusive()) return; // every pass first checks the lock still names our file
     const ctx = newTickContext({ ports, config, paths, state, signal: shutdown.signal, memory });
     state.extra.next_heartbeat = formatGoTime(schedule?.nextRunMs() ?? null);
     if (kind === "heartbeat") await runHeartbeat(ctx);
@@ -118,7 +148,7 @@ export async function runDaemon(opts: RunDaemonOptions): Promise<number> {
     log(`Fatal: ${errorText(err)}; exiting`);
     try {
       state.running = false;
-      writeState(paths.stateFile, state);
+      if (guard.exclusive()) writeState(paths.stateFile, state);
     } catch {
       // Nothing more to save.
     }
@@ -135,7 +165,7 @@ export async function runDaemon(opts: RunDaemonOptions): Promise<number> {
     }
     const heartbeatChanged = loaded.config.heartbeat !== config.heartbeat;
     config = loaded.config;
-    ports = buildPorts(config, paths, log);
+    ports = buildPorts(config, paths, log, exclusive);
     fileLog.configure(config.log.maxBytes, config.log.files);
     if (heartbeatChanged && schedule && !stopReason) {
       schedule.stop();
@@ -144,7 +174,7 @@ export async function runDaemon(opts: RunDaemonOptions): Promise<number> {
     state.extra.heartbeat = config.heartbeat;
     state.extra.next_heartbeat = formatGoTime(schedule?.nextRunMs() ?? null);
     try {
-      writeState(paths.stateFile, state);
+      if (guard.exclusive()) writeState(paths.stateFile, state);
     } catch (err) {
       log(`Warning: failed to save state: ${errorText(err)}`);
     }
@@ -173,14 +203,18 @@ export async function runDaemon(opts: RunDaemonOptions): Promise<number> {
     throw new GtdError("START_FAILED", `writing PID file: ${errorText(err)}`, `check that ${paths.daemonDir} is writable`);
   }
 
-  // From here signals act; any that came during start-up are acted on now.
-  onSignal = dispatch;
-  if (early.stop) onStop(early.stop);
+  guard.watch();
+
+  // From here signals act; any that came during start-up are acted on now. An early SIGUSR1 needs no
+  // pass of its own: the first heartbeat reads the mailbox anyway.
+  const early = takeOverSignals(dispatch);
+  const earlyStop = early.find((sig) => sig === "SIGTERM" || sig === "SIGINT");
+  if (earlyStop) onStop(STOP_NAMES[earlyStop]!);
   if (!stopReason) {
     schedule = await startSchedule(config.heartbeat, () => queue.request("heartbeat"));
     log(`Daemon running, heartbeat ${schedule.describe()}`);
     queue.request("heartbeat");
-    if (early.hup) void reload();
+    if (early.includes("SIGHUP")) void reload();
   }
 
   await stopped;
@@ -189,14 +223,17 @@ export async function runDaemon(opts: RunDaemonOptions): Promise<number> {
   await Promise.race([queue.close(), forced, new Promise((r) => setTimeout(r, opts.passGraceMs ?? 5000))]);
   log("Daemon shutting down");
   state.running = false;
-  try {
-    writeState(paths.stateFile, state);
-  } catch (err) {
-    log(`Warning: failed to save final state: ${errorText(err)}`);
+  // Still ours? (A lost lock is re-taken here; if another daemon holds it, its files are not ours.)
+  if (guard.exclusive()) {
+    try {
+      writeState(paths.stateFile, state);
+    } catch (err) {
+      log(`Warning: failed to save final state: ${errorText(err)}`);
+    }
+    // Only our own PID file: a PID file that names another process is not ours to remove.
+    if (readText(paths.pidFile)?.trim() === String(process.pid)) safeUnlink(paths.pidFile);
   }
-  // Only our own PID file: a PID file that names another process is not ours to remove.
-  if (readText(paths.pidFile)?.trim() === String(process.pid)) safeUnlink(paths.pidFile);
   log("Daemon stopped");
-  lock.release();
+  guard.release();
   return 0;
 }

@@ -6,8 +6,10 @@ import { runCommand } from "../proc.ts";
 import { createTmux } from "../tmux.ts";
 import type { TownPaths } from "../town.ts";
 
-export function buildPorts(config: Config, paths: TownPaths, log: Log): Ports {
+/** `exclusive`: the daemon's lock check (see Ports.exclusive); left out, the port is absent. */
+export function buildPorts(config: Config, paths: TownPaths, log: Log, exclusive?: () => boolean): Ports {
   return {
+    ...(exclusive ? { exclusive } : {}),
     clock: systemClock,
     sleep: abortableSleep,
     tmux: createTmux({ socket: config.tmux.socket, timeoutMs: config.timeouts.tmuxMs }),

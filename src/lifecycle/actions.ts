@@ -75,6 +75,7 @@ async function kill(ctx: TickContext, s: string, done: string): Promise<void> {
     say(ctx, "would-kill", `(dry run) would kill session ${s}`, { session: s });
     return;
   }
+  assertExclusive(ctx, `killing session ${s}`);
   try {
     await ctx.ports.tmux.killSession(s);
   } catch (err) {
@@ -120,6 +121,7 @@ async function restart(ctx: TickContext, spec: AgentSpec): Promise<void> {
   } else {
     // Even when shutdown was asked meanwhile: the old session is gone, and one quick tmux call is
     // better than leaving the agent dead until the next start.
+    assertExclusive(ctx, `starting session ${s}`);
     try {
       await ctx.ports.tmux.newSession({
         name: s,
@@ -135,6 +137,11 @@ async function restart(ctx: TickContext, spec: AgentSpec): Promise<void> {
   }
 
   await prime(ctx, s);
+}
+
+/** The daemon's lock check (Ports.exclusive): no session is touched once another process holds the town. */
+function assertExclusive(ctx: TickContext, what: string): void {
+  if (ctx.ports.exclusive && !ctx.ports.exclusive()) throw new ActionError(`not ${what}: this process no longer holds the town's lock`);
 }
 
 /** Only when configured; failure is a warning, the restart itself succeeded. */

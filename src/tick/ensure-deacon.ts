@@ -71,6 +71,7 @@ async function replaceDead(ctx: TickContext, seen: SessionInfo): Promise<void> {
     ctx.sessions?.set(session, { name: session, paneDead: false, paneCommand: "bash" });
     return;
   }
+  if (!stillExclusive(ctx)) return;
   decide(ctx, STEP, "recreating", why, { session });
   try {
     await ctx.ports.tmux.killSession(session);
@@ -80,6 +81,13 @@ async function replaceDead(ctx: TickContext, seen: SessionInfo): Promise<void> {
   }
   ctx.sessions?.delete(session);
   await create(ctx, null);
+}
+
+/** The daemon's lock check (Ports.exclusive): another process holds the town now, so leave the Deacon to it. */
+function stillExclusive(ctx: TickContext): boolean {
+  if (!ctx.ports.exclusive || ctx.ports.exclusive()) return true;
+  decide(ctx, STEP, "not-exclusive", `Not touching Deacon session ${ctx.config.deacon.session}: this process no longer holds the town's lock`);
+  return false;
 }
 
 /** Create the session; `announce` is the line logged first (null when the caller already explained). */
@@ -93,6 +101,7 @@ async function create(ctx: TickContext, announce: string | null): Promise<void> 
     ctx.sessions?.set(session, { name: session, paneDead: false, paneCommand: "bash" });
     return;
   }
+  if (!stillExclusive(ctx)) return;
   if (announce) decide(ctx, STEP, "starting", announce, data);
   try {
     await ctx.ports.tmux.newSession(spec);

@@ -28,6 +28,8 @@ export function saveStateStep(countHeartbeat: boolean): Step {
       ctx.state.heartbeatCount += 1;
     }
     if (ctx.dryRun) return ctx;
+    // The lock check (Ports.exclusive): state.json is not ours to write once another process holds the town.
+    if (ctx.ports.exclusive?.() === false) return ctx;
     try {
       writeState(ctx.paths.stateFile, ctx.state);
     } catch (err) {

@@ -1,13 +1,12 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, linkSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { probeDaemon, processGone, processState, readPidFile } from "../../../src/daemon/liveness.ts";
-import { acquireLock, isLockHeld, lockHolder, tryLock, type LockHandle } from "../../../src/daemon/lock.ts";
+import { acquireLock, isLockHeld, lockHolder, lockLostBecause, lockOwner, tryLock, type LockHandle } from "../../../src/daemon/lock.ts";
 import { townPaths, type TownPaths } from "../../../src/town.ts";
 import { waitFor } from "../../helpers/wait.ts";
-
-const LOCK_MODULE = resolve(import.meta.dir, "../../../src/daemon/lock.ts");
+import { childHoldingLock as spawnLockChild, type LockChild } from "./lock-child.ts";
 
 let dir: string;
 let paths: TownPaths;
@@ -33,35 +32,10 @@ function lock(path = paths.lockFile): LockHandle | null {
   return h;
 }
 
-/** A child bun process that takes the lock through the same module, prints READY, then waits forever. */
-async function childHoldingLock(lockPath: string): Promise<{ proc: ReturnType<typeof Bun.spawn>; pid: number }> {
-  const script = join(dir, "hold-lock.ts");
-  writeFileSync(
-    script,
-    `import { tryLock } from ${JSON.stringify(LOCK_MODULE)};
-const h = tryLock(process.argv[2]);
-if (!h) { console.log("BUSY"); process.exit(3); }
-h.writeOwner(String(process.pid));
-console.log("READY");
-setInterval(() => {}, 1 << 30);
-`,
-  );
-  const proc = Bun.spawn([process.execPath, script, lockPath], { stdout: "pipe", stderr: "pipe" });
-  children.push(proc);
-  const reader = (proc.stdout as ReadableStream<Uint8Array>).getReader();
-  const decoder = new TextDecoder();
-  let out = "";
-  while (!out.includes("\n")) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    out += decoder.decode(value, { stream: true });
-  }
-  reader.releaseLock();
-  if (out.trim() !== "READY") {
-    const err = await new Response(proc.stderr as ReadableStream<Uint8Array>).text();
-    throw new Error(`child did not take the lock: ${JSON.stringify(out)} ${err}`);
-  }
-  return { proc, pid: proc.pid };
+async function childHoldingLock(lockPath: string): Promise<LockChild> {
+  const child = await spawnLockChild(dir, lockPath);
+  children.push(child.proc);
+  return child;
 }
 
 describe("tryLock", () => {
@@ -108,6 +82,100 @@ describe("tryLock", () => {
     const h = await acquireLock(paths.lockFile, 0);
     expect(h).not.toBeNull();
     handles.push(h!);
+  });
+});
+
+describe("the lock's identity: does the path still name the file we locked?", () => {
+  test("a lock just taken is ours; a second name (hard link made later) does not change that", () => {
+    const h = lock()!;
+    expect(h.lostBecause()).toBeNull();
+    linkSync(paths.lockFile, join(dir, "other-name"));
+    expect(h.lostBecause()).toBeNull();
+    expect(lockLostBecause(h.fd, paths.lockFile)).toBeNull();
+  });
+
+  test("rm daemon/daemon.lock: deleted", () => {
+    const h = lock()!;
+    rmSync(paths.lockFile);
+    expect(h.lostBecause()).toBe("deleted");
+  });
+
+  test("rm -r daemon/: deleted with the directory", () => {
+    const h = lock()!;
+    rmSync(paths.daemonDir, { recursive: true });
+    expect(h.lostBecause()).toBe(`deleted with ${paths.daemonDir}`);
+  });
+
+  test("deleted and created again (what a second `gtd start` does): another file, though the name is back", () => {
+    const h = lock()!;
+    rmSync(paths.lockFile);
+    writeFileSync(paths.lockFile, "");
+    expect(h.lostBecause()).toBe("replaced by another file");
+    // ...and that file's lock is free: exactly the second daemon this check exists to stop.
+    expect(isLockHeld(paths.lockFile)).toBe(false);
+  });
+
+  test("another file renamed over it: replaced", () => {
+    const h = lock()!;
+    writeFileSync(join(dir, "new"), "x");
+    renameSync(join(dir, "new"), paths.lockFile);
+    expect(h.lostBecause()).toBe("replaced by another file");
+  });
+
+  test("renamed away: deleted, even though the file (and our lock on it) lives on under another name", () => {
+    const h = lock()!;
+    renameSync(paths.lockFile, join(dir, "moved.lock"));
+    expect(h.lostBecause()).toBe("deleted");
+  });
+
+  test("a symlink to our own file in its place is not our file: lstat, never followed", () => {
+    const h = lock()!;
+    renameSync(paths.lockFile, join(dir, "moved.lock"));
+    symlinkSync(join(dir, "moved.lock"), paths.lockFile);
+    expect(h.lostBecause()).toBe("replaced by a symbolic link");
+  });
+
+  test("a descriptor no longer open", () => {
+    const fd = openSync(join(dir, "f"), "w");
+    closeSync(fd);
+    expect(lockLostBecause(fd, join(dir, "f"))).toBe("no longer open");
+  });
+});
+
+describe("a lock path that is not a plain file of ours is refused, and what it names is untouched", () => {
+  const OUTSIDE = "precious bytes outside the town\n";
+
+  test("a symlink to a file outside: refused naming the path; the file is byte-for-byte unchanged", () => {
+    const outside = join(dir, "outside.txt");
+    writeFileSync(outside, OUTSIDE);
+    mkdirSync(paths.daemonDir);
+    symlinkSync(outside, paths.lockFile);
+    expect(() => tryLock(paths.lockFile)).toThrow(`refusing lock file ${paths.lockFile}: it is a symbolic link`);
+    expect(readFileSync(outside, "utf8")).toBe(OUTSIDE);
+    // The probes do not follow it either: nobody holds a link, and its target's text is no owner.
+    expect(isLockHeld(paths.lockFile)).toBe(false);
+    expect(lockOwner(paths.lockFile)).toBeNull();
+  });
+
+  test("a hard link to a file outside: refused (writing the owner would truncate it)", () => {
+    const outside = join(dir, "outside.txt");
+    writeFileSync(outside, OUTSIDE);
+    mkdirSync(paths.daemonDir);
+    linkSync(outside, paths.lockFile);
+    expect(() => tryLock(paths.lockFile)).toThrow(`refusing lock file ${paths.lockFile}: it is a file with 2 names (a hard link)`);
+    expect(readFileSync(outside, "utf8")).toBe(OUTSIDE);
+  });
+
+  test("a FIFO: refused at once, never waited on", () => {
+    mkdirSync(paths.daemonDir);
+    expect(Bun.spawnSync(["mkfifo", paths.lockFile]).exitCode).toBe(0);
+    expect(() => tryLock(paths.lockFile)).toThrow(`refusing lock file ${paths.lockFile}: it is not a regular file`);
+  });
+
+  test("the owner read is bounded, whatever the lock file has grown to", () => {
+    mkdirSync(paths.daemonDir);
+    writeFileSync(paths.lockFile, `4242${" ".repeat(10_000)}junk`);
+    expect(lockOwner(paths.lockFile)).toBe("4242");
   });
 });
 
