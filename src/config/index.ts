@@ -1,7 +1,7 @@
 /** The typed config the core reads: durations in milliseconds, carried in names that say so. */
 import { parseDuration } from "../duration.ts";
 import { loadLayers, parseSize, type Layered, type LoadInput } from "./load.ts";
-import type { SettingKey } from "./settings.ts";
+import type { MailboxPreset, SettingKey } from "./settings.ts";
 
 export type BackoffStrategy = "fixed" | "geometric" | "exponential";
 
@@ -21,7 +21,7 @@ export interface Config {
   deacon: { session: string; command: string[] };
   agent: { command: string[]; prime: string | null };
   poke: { mayor: boolean; witnesses: boolean };
-  mailbox: { inbox: string[]; close: string[]; send: string[]; sync: string[] | null };
+  mailbox: { preset: MailboxPreset; inbox: string[]; close: string[]; send: string[]; sync: string[] | null };
   requests: { maxAttempts: number; maxAgeMs: number };
   timeouts: { tmuxMs: number; mailboxMs: number; gitMs: number; stopMs: number };
   log: { maxBytes: number; files: number };
@@ -46,6 +46,7 @@ export function buildConfig(values: Record<SettingKey, unknown>): Config {
     agent: { command: values["agent.command"] as string[], prime: values["agent.prime"] as string | null },
     poke: { mayor: values["poke.mayor"] as boolean, witnesses: values["poke.witnesses"] as boolean },
     mailbox: {
+      preset: values["mailbox.preset"] as MailboxPreset,
       inbox: values["mailbox.inbox"] as string[],
       close: values["mailbox.close"] as string[],
       send: values["mailbox.send"] as string[],

@@ -7,10 +7,10 @@ import * as v from "valibot";
 import { parseDuration } from "../duration.ts";
 import { GtdError } from "../errors.ts";
 import { readText } from "../store.ts";
-import { envName, SETTING_KEYS, SETTINGS, type Setting, type SettingKey, type SettingKind } from "./settings.ts";
+import { envName, MAILBOX_PRESETS, SETTING_KEYS, SETTINGS, type MailboxPreset, type Setting, type SettingKey, type SettingKind } from "./settings.ts";
 import { quote } from "../quote.ts";
 
-export type Source = "default" | "config.json" | `env ${string}` | `flag ${string}`;
+export type Source = "default" | "config.json" | `env ${string}` | `flag ${string}` | `preset ${MailboxPreset}`;
 
 export interface Layered {
   values: Record<SettingKey, unknown>;
@@ -56,6 +56,7 @@ const KIND: Record<SettingKind, { schema: v.GenericSchema; form: string; rangedF
     form: "a socket name of letters, digits, '_', '-' or '.' (no '/', not starting with '-'), at most 64 characters, or null for the default server",
   },
   strategy: { schema: v.picklist(["fixed", "geometric", "exponential"]), form: '"fixed", "geometric" or "exponential"' },
+  mailboxPreset: { schema: v.picklist(["bd", "gt"]), form: '"bd" (bd mail) or "gt" (gt mail)' },
 };
 
 export function isSchedule(spec: string): boolean {
@@ -181,6 +182,17 @@ function envValue(key: SettingKey, text: string, name: string): unknown {
 /** A config.json holds a few dozen short keys; 1 MiB is far beyond any real one. */
 export const CONFIG_CAP_BYTES = 1024 * 1024;
 
+/** The preset fills every mailbox.* key left at its default; `gtd config` shows them as `preset gt`. */
+function applyMailboxPreset(values: Record<SettingKey, unknown>, sources: Record<SettingKey, Source>): void {
+  const preset = values["mailbox.preset"] as MailboxPreset;
+  if (preset === "bd") return; // the defaults are the bd set
+  for (const [key, argv] of Object.entries(MAILBOX_PRESETS[preset]) as Array<[SettingKey, readonly string[] | null]>) {
+    if (sources[key] !== "default") continue;
+    values[key] = argv === null ? null : [...argv];
+    sources[key] = `preset ${preset}`;
+  }
+}
+
 export interface LoadInput {
   configFile: string;
   env: Record<string, string | undefined>;
@@ -226,6 +238,7 @@ export function loadLayers(input: LoadInput): Layered {
     values[key] = checkValue(key, envValue(key, text, `--${key}`), `flag --${key}`);
     sources[key] = `flag --${key}`;
   }
+  applyMailboxPreset(values, sources);
   checkCombinations(values, sources, input.configFile);
   return { values, sources };
 }

@@ -15,7 +15,8 @@ export type SettingKind =
   | "sessionName" // a tmux session name gtd can find again (the identity component rule)
   | "optionalString" // a string, or null for "none"
   | "optionalSocket" // a tmux -L socket name, or null for the default server
-  | "strategy";
+  | "strategy"
+  | "mailboxPreset"; // "bd" or "gt": which mail command set the mailbox.* defaults come from
 
 export interface Setting {
   kind: SettingKind;
@@ -48,6 +49,7 @@ export const SETTINGS = {
   "agent.prime": { kind: "optionalString", default: null, why: "the original typed `gt prime` into the agent as a prompt (a defect); none unless asked" },
   "poke.mayor": { kind: "bool", default: false, why: "the original has the mayor poke but never calls it" },
   "poke.witnesses": { kind: "bool", default: false, why: "the original has the witness pokes but never calls them" },
+  "mailbox.preset": { kind: "mailboxPreset", default: "bd", why: "the original's `bd mail`; \"gt\" selects upstream's `gt mail` set; the mailbox.* keys below still override it" },
   "mailbox.inbox": { kind: "argv", default: ["bd", "mail", "inbox", "--identity", "deacon/", "--json"], why: "the original's inbox command" },
   "mailbox.close": { kind: "argv", default: ["bd", "close", "{id}"], why: "the original's close command; {id} is the message id" },
   "mailbox.send": { kind: "argv", default: ["bd", "mail", "send", "{to}", "-s", "{subject}", "-m", "{body}"], why: "what handoffs send with; {to} {subject} {body} are filled in as whole arguments" },
@@ -64,6 +66,28 @@ export const SETTINGS = {
 } as const satisfies Record<string, Setting>;
 
 export type SettingKey = keyof typeof SETTINGS;
+
+export type MailboxPreset = "bd" | "gt";
+
+/**
+ * The whole mail command set per preset: upstream Gas Town moved lifecycle mail from `bd mail` to
+ * `gt mail` (and `bd close` to `gt mail delete`). A mailbox.* key that is set explicitly wins over it.
+ */
+export const MAILBOX_PRESETS: Record<MailboxPreset, Record<"mailbox.inbox" | "mailbox.close" | "mailbox.send" | "mailbox.sync", readonly string[] | null>> = {
+  bd: {
+    "mailbox.inbox": SETTINGS["mailbox.inbox"].default,
+    "mailbox.close": SETTINGS["mailbox.close"].default,
+    "mailbox.send": SETTINGS["mailbox.send"].default,
+    "mailbox.sync": SETTINGS["mailbox.sync"].default,
+  },
+  gt: {
+    "mailbox.inbox": ["gt", "mail", "inbox", "--identity", "deacon/", "--json"],
+    "mailbox.close": ["gt", "mail", "delete", "{id}"],
+    "mailbox.send": ["gt", "mail", "send", "{to}", "-s", "{subject}", "-m", "{body}"],
+    // The beads database is still synced by bd under gt mail.
+    "mailbox.sync": SETTINGS["mailbox.sync"].default,
+  },
+};
 
 export const SETTING_KEYS = Object.keys(SETTINGS) as SettingKey[];
 

@@ -16,6 +16,7 @@ const EXPECTED_DEFAULTS: Config = {
   agent: { command: ["claude", "--dangerously-skip-permissions"], prime: null },
   poke: { mayor: false, witnesses: false },
   mailbox: {
+    preset: "bd",
     inbox: ["bd", "mail", "inbox", "--identity", "deacon/", "--json"],
     close: ["bd", "close", "{id}"],
     send: ["bd", "mail", "send", "{to}", "-s", "{subject}", "-m", "{body}"],
@@ -47,6 +48,7 @@ describe("defaults", () => {
       "agent.prime": null,
       "poke.mayor": false,
       "poke.witnesses": false,
+      "mailbox.preset": "bd",
       "mailbox.inbox": ["bd", "mail", "inbox", "--identity", "deacon/", "--json"],
       "mailbox.close": ["bd", "close", "{id}"],
       "mailbox.send": ["bd", "mail", "send", "{to}", "-s", "{subject}", "-m", "{body}"],
