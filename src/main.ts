@@ -8,6 +8,7 @@ import "./early-signals.ts";
 import { defineCommand, renderUsage, runCommand, type ArgsDef, type CommandDef } from "citty";
 import { EXIT, GtdError } from "./errors.ts";
 import { COMMANDS } from "./cli/commands.ts";
+import { examplesBlock } from "./cli/examples.ts";
 import pkg from "../package.json" with { type: "json" };
 
 const main = defineCommand({
@@ -17,8 +18,8 @@ const main = defineCommand({
 
 const stripAnsi = (s: string) => s.replace(/\u001b\[[0-9;]*m/g, "");
 /** Usage text, plain when stdout is not a terminal (pipes, scripts, tests). */
-const usage = async (cmd: CommandDef<ArgsDef>, parent?: CommandDef<ArgsDef>) => {
-  const text = await renderUsage(cmd, parent);
+const usage = async (cmd: CommandDef<ArgsDef>, parent?: CommandDef<ArgsDef>, name = "gtd") => {
+  const text = `${(await renderUsage(cmd, parent)).trimEnd()}\n${examplesBlock(name)}`;
   return process.stdout.isTTY ? text : stripAnsi(text);
 };
 
@@ -53,7 +54,7 @@ async function entry(argv: string[]): Promise<number> {
   if (!loader) throw new GtdError("USAGE", `unknown command "${name}"`, `commands: ${Object.keys(COMMANDS).join(", ")}`);
   const cmd = await loader();
   if (rest.includes("--help") || rest.includes("-h")) {
-    process.stdout.write(`${await usage(cmd, main)}\n`);
+    process.stdout.write(`${await usage(cmd, main, name)}\n`);
     return EXIT.ok;
   }
   const bad = unknownFlag(rest, (cmd.args ?? {}) as ArgsDef);

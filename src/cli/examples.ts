@@ -1,0 +1,25 @@
+/** The Examples block that ends each command's --help: the commands people actually type. */
+export const EXAMPLES: Record<string, string[]> = {
+  gtd: [
+    "gtd demo                              # watch it work on a throwaway town",
+    "gtd start                             # the daemon, in the background",
+    "gtd status                            # running? (exit 0 / 3)",
+    "gtd service install                   # as a systemd user service",
+  ],
+  start: ["gtd start", "gtd start --foreground                # under systemd or in a pane", 'gtd start --heartbeat 30s', 'gtd start --heartbeat "*/2 * * * *"'],
+  stop: ["gtd stop", "gtd stop --timeout 30s"],
+  status: ["gtd status", "gtd status --json | jq .running", "gtd status >/dev/null || echo not running"],
+  logs: ["gtd logs", "gtd logs -n 200", "gtd logs -f"],
+  signal: ["gtd signal                            # process lifecycle mail now"],
+  request: ["gtd request cycle                     # inside a gtd-started session ($GT_IDENTITY)", "gtd request restart --as gastown-witness"],
+  tick: ["gtd tick --dry-run", "gtd tick --dry-run --json"],
+  config: ["gtd config", "gtd config --json", "GTD_HEARTBEAT=30s gtd config"],
+  demo: ["gtd demo"],
+  service: ["gtd service print", "gtd service install", "gtd service install --system --town /srv/gt", "gtd service uninstall"],
+  completion: ["source <(gtd completion bash)          # in ~/.bashrc", "gtd completion zsh > ~/.zfunc/_gtd", "gtd completion fish > ~/.config/fish/completions/gtd.fish"],
+};
+
+export function examplesBlock(name: string): string {
+  const lines = EXAMPLES[name];
+  return lines?.length ? `\nExamples:\n${lines.map((l) => `  ${l}`).join("\n")}\n` : "";
+}
