@@ -26,6 +26,8 @@ export interface Config {
   timeouts: { tmuxMs: number; mailboxMs: number; gitMs: number; stopMs: number };
   log: { maxBytes: number; files: number };
   tmux: { socket: string | null };
+  /** Where the metrics file goes, as configured (resolved against the town root by the daemon); null: none. */
+  metrics: { file: string | null };
 }
 
 export function buildConfig(values: Record<SettingKey, unknown>): Config {
@@ -56,6 +58,7 @@ export function buildConfig(values: Record<SettingKey, unknown>): Config {
     timeouts: { tmuxMs: ms("timeouts.tmux"), mailboxMs: ms("timeouts.mailbox"), gitMs: ms("timeouts.git"), stopMs: ms("timeouts.stop") },
     log: { maxBytes: typeof size === "number" ? size : parseSize(size as string)!, files: values["log.files"] as number },
     tmux: { socket: values["tmux.socket"] as string | null },
+    metrics: { file: values["metrics.file"] as string | null },
   };
 }
 

@@ -57,6 +57,12 @@ const KIND: Record<SettingKind, { schema: v.GenericSchema; form: string; rangedF
   },
   strategy: { schema: v.picklist(["fixed", "geometric", "exponential"]), form: '"fixed", "geometric" or "exponential"' },
   mailboxPreset: { schema: v.picklist(["bd", "gt"]), form: '"bd" (bd mail) or "gt" (gt mail)' },
+  // Only a .prom file: config.json is writable by the town's agents, and this path is written outside
+  // the town; the suffix keeps a hostile config from turning gtd into a writer of arbitrary files.
+  metricsFile: {
+    schema: v.nullable(v.pipe(v.string(), v.regex(/^[^\0]+\.prom$/))),
+    form: 'a path ending in ".prom" (relative paths are from the town root), or null for none',
+  },
 };
 
 export function isSchedule(spec: string): boolean {

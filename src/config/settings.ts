@@ -16,7 +16,8 @@ export type SettingKind =
   | "optionalString" // a string, or null for "none"
   | "optionalSocket" // a tmux -L socket name, or null for the default server
   | "strategy"
-  | "mailboxPreset"; // "bd" or "gt": which mail command set the mailbox.* defaults come from
+  | "mailboxPreset" // "bd" or "gt": which mail command set the mailbox.* defaults come from
+  | "metricsFile"; // a path ending in .prom, or null for none
 
 export interface Setting {
   kind: SettingKind;
@@ -62,6 +63,7 @@ export const SETTINGS = {
   "timeouts.stop": { kind: "duration", default: "10s", why: "long enough for a lifecycle action to finish; then `gtd stop` sends SIGKILL", range: TIMER_RANGE },
   "log.maxSize": { kind: "size", default: "10MB", why: "weeks of heartbeats in one file" },
   "log.files": { kind: "int", default: 3, why: "the current log plus two rotated ones" },
+  "metrics.file": { kind: "metricsFile", default: null, why: "opt-in: a Prometheus text file for node_exporter's textfile collector, rewritten after each heartbeat" },
   "tmux.socket": { kind: "optionalSocket", default: null, why: "the default tmux server, as the original (TMUX_TMPDIR respected)" },
 } as const satisfies Record<string, Setting>;
 

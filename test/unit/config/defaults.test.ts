@@ -26,6 +26,7 @@ const EXPECTED_DEFAULTS: Config = {
   timeouts: { tmuxMs: 5000, mailboxMs: 30_000, gitMs: 2 * MIN, stopMs: 10_000 },
   log: { maxBytes: 10_000_000, files: 3 },
   tmux: { socket: null },
+  metrics: { file: null },
 };
 
 describe("defaults", () => {
@@ -61,6 +62,7 @@ describe("defaults", () => {
       "timeouts.stop": "10s",
       "log.maxSize": "10MB",
       "log.files": 3,
+      "metrics.file": null,
       "tmux.socket": null,
     });
     for (const key of SETTING_KEYS) expect(sources[key]).toBe("default");

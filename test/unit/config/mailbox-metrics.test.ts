@@ -49,3 +49,13 @@ describe("mailbox.preset", () => {
     expect(err.hint).toBe('expected "bd" (bd mail) or "gt" (gt mail)');
   });
 });
+
+describe("metrics.file", () => {
+  test("off by default; a .prom path is taken; anything else is refused (agents can edit config.json)", () => {
+    expect(load().config.metrics.file).toBeNull();
+    writeConfig({ metrics: { file: "/var/lib/node_exporter/textfile_collector/gtd.prom" } });
+    expect(load().config.metrics.file).toBe("/var/lib/node_exporter/textfile_collector/gtd.prom");
+    writeConfig({ metrics: { file: "/home/me/.bashrc" } });
+    expect(configError(() => load()).hint).toBe('expected a path ending in ".prom" (relative paths are from the town root), or null for none');
+  });
+});
