@@ -10,6 +10,7 @@ import { readText } from "../store.ts";
 import type { TownPaths } from "../town.ts";
 import { confineDaemonDir, openLogForStart } from "./confine.ts";
 import { alreadyRunning, probeDaemon } from "./liveness.ts";
+import { refuseUnsafeLockPath } from "./lock.ts";
 
 /** argv that re-runs this program: a compiled binary is its own execPath; `bun src/main.ts` is not. */
 export function selfArgv(): string[] {
@@ -21,6 +22,7 @@ export function selfArgv(): string[] {
 export async function launchDetached(paths: TownPaths, extraArgs: string[], waitMs = 5000): Promise<number> {
   const [cmd, ...pre] = selfArgv();
   confineDaemonDir(paths);
+  refuseUnsafeLockPath(paths.lockFile);
   mkdirSync(paths.daemonDir, { recursive: true, mode: 0o755 });
   // The child's stderr: opened here, once, without following a link (refused with the path named).
   const logFd = openLogForStart(paths.logFile);

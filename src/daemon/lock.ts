@@ -3,7 +3,7 @@
  * written and released by the kernel when the process dies (kill -9 included). Liveness is judged by
  * this lock, never by kill(pid, 0), which succeeds on zombies and on unrelated processes that reuse a PID.
  */
-import { closeSync, constants, fstatSync, ftruncateSync, lstatSync, mkdirSync, openSync, readFileSync, readSync, writeSync } from "node:fs";
+import { closeSync, constants, fstatSync, ftruncateSync, lstatSync, mkdirSync, openSync, readFileSync, readSync, writeSync, type Stats } from "node:fs";
 import { dirname } from "node:path";
 import { GtdError } from "../errors.ts";
 import { getLibc } from "./libc.ts";
@@ -41,6 +41,28 @@ function unsafeLock(path: string, what: string): GtdError {
   return new GtdError("START_FAILED", `refusing lock file ${path}: it is ${what}`, "remove it; gtd only locks a regular file of its own inside the town");
 }
 
+/** What a lock file is instead of a regular file with one name (ours to truncate); null when it is one. */
+function notOurs(st: Stats): string | null {
+  if (st.isSymbolicLink()) return "a symbolic link";
+  if (!st.isFile()) return "not a regular file";
+  return st.nlink > 1 ? `a file with ${st.nlink} names (a hard link)` : null;
+}
+
+/**
+ * The same refusal as tryLock's, by lstat and without opening anything: `gtd start` says it on the user's
+ * terminal before launching a daemon that would only refuse in the log.
+ */
+export function refuseUnsafeLockPath(path: string): void {
+  let st: Stats;
+  try {
+    st = lstatSync(path);
+  } catch {
+    return; // missing (created when locked) or unreadable (tryLock will say why)
+  }
+  const what = notOurs(st);
+  if (what) throw unsafeLock(path, what);
+}
+
 /**
  * Try to take the exclusive lock without blocking; null when another process holds it. Throws a
  * GtdError naming the path when it is a symlink, not a regular file, or a file with other names (a hard
@@ -55,8 +77,7 @@ export function tryLock(path: string): LockHandle | null {
     if ((err as NodeJS.ErrnoException).code === "ELOOP") throw unsafeLock(path, "a symbolic link");
     throw err;
   }
-  const st = fstatSync(fd);
-  const what = !st.isFile() ? "not a regular file" : st.nlink > 1 ? `a file with ${st.nlink} names (a hard link)` : null;
+  const what = notOurs(fstatSync(fd));
   if (what) {
     closeSync(fd);
     throw unsafeLock(path, what);

@@ -2,9 +2,13 @@
  * One daemon per town, race-free (design: "Defects fixed"): concurrent starts leave exactly one daemon;
  * a kill -9'd daemon never blocks the next start; a PID file naming an unrelated live process is never
  * signalled and never counts as running; a second foreground daemon leaves the first one's files alone.
+ * And the lock, the log and daemon/ never lead outside the town (issue 7, class 4): a symlinked lock or
+ * log, or a daemon/ that resolves elsewhere, is refused with one line naming it, and what it points at is
+ * byte-for-byte unchanged; a log replaced by a link while running costs one warning, never the daemon.
  */
 import { expect, test } from "bun:test";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { daemonPids, describePids, procAlive, procState, startedPid, useGtdWorld } from "../helpers/gtd-cli.ts";
 import { startDaemon } from "../helpers/e2e-town.ts";
 import { waitFor } from "../helpers/wait.ts";
@@ -116,4 +120,88 @@ test("a second start --foreground while one runs exits 1 and leaves the first's 
   expect(stateAfter.running).toBe(true);
   // The refused daemon wrote nothing to the log as if it had started.
   expect(w().logMessages().filter((m) => m.startsWith("Daemon starting")).length).toBe(1);
+}, T);
+
+/** A file outside the town (beside it, in the world's temp root) with known bytes, and a check on them. */
+function outsideFile(): { path: string; unchanged(): void } {
+  const path = join(w().tmux.root, "outside.txt");
+  const bytes = "precious: not gtd's to truncate or append to\n";
+  writeFileSync(path, bytes);
+  const mtimeMs = statSync(path).mtimeMs;
+  return {
+    path,
+    unchanged() {
+      expect(readFileSync(path, "utf8")).toBe(bytes);
+      expect(statSync(path).mtimeMs).toBe(mtimeMs);
+    },
+  };
+}
+
+for (const foreground of [false, true]) {
+  const how = foreground ? "start --foreground" : "start";
+  const args = foreground ? ["start", "--foreground"] : ["start"];
+
+  test(`${how} with daemon/daemon.lock a symlink to a file outside: refused naming it; that file unchanged`, async () => {
+    const outside = outsideFile();
+    mkdirSync(w().paths.daemonDir, { recursive: true });
+    symlinkSync(outside.path, w().paths.lockFile);
+    const r = await w().run(args, { timeoutMs: 10_000 });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toBe(
+      `gtd: refusing lock file ${w().paths.lockFile}: it is a symbolic link (remove it; gtd only locks a regular file of its own inside the town)\n`,
+    );
+    outside.unchanged();
+    expect(daemonPids(w().town)).toEqual([]);
+    expect(existsSync(w().paths.pidFile)).toBe(false);
+  }, T);
+
+  test(`${how} with daemon/daemon.log a symlink to a file outside: refused naming it; that file unchanged`, async () => {
+    const outside = outsideFile();
+    mkdirSync(w().paths.daemonDir, { recursive: true });
+    symlinkSync(outside.path, w().paths.logFile);
+    const r = await w().run(args, { timeoutMs: 10_000 });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toBe(
+      `gtd: refusing log file ${w().paths.logFile}: it is a symbolic link (remove it; gtd logs only to a regular file of its own inside the town)\n`,
+    );
+    outside.unchanged();
+    expect(daemonPids(w().town)).toEqual([]);
+    expect(existsSync(w().paths.pidFile)).toBe(false);
+  }, T);
+
+  test(`${how} with daemon/ a symlink to a directory outside the town: refused naming it; nothing written there`, async () => {
+    const elsewhere = join(w().tmux.root, "elsewhere");
+    mkdirSync(elsewhere);
+    symlinkSync(elsewhere, w().paths.daemonDir);
+    const r = await w().run(args, { timeoutMs: 10_000 });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      `gtd: refusing ${w().paths.daemonDir}: ${w().paths.daemonDir} resolves to ${elsewhere}, outside the town ${w().town} (daemon/ must be a directory inside the town; remove the link)\n`,
+    );
+    expect(readdirSync(elsewhere)).toEqual([]);
+    expect(daemonPids(w().town)).toEqual([]);
+  }, T);
+}
+
+test("daemon.log replaced by a symlink while running: one warning, the daemon carries on, the outside file unchanged", async () => {
+  const fg = w().foreground();
+  await w().waitRunning(fg.pid);
+  await w().waitForLog("Heartbeat complete (#1)");
+  const outside = outsideFile();
+  rmSync(w().paths.logFile);
+  symlinkSync(outside.path, w().paths.logFile);
+  const warning = `Warning: not writing to the log: ${w().paths.logFile} is a symbolic link; only to stderr until it is replaced by a regular file`;
+  const received = () => fg.stderr().split("\n").filter((l) => l.endsWith("Received SIGUSR1, processing lifecycle requests immediately")).length;
+  for (let i = 1; i <= 3; i++) {
+    fg.proc.kill("SIGUSR1");
+    await waitFor(() => received() === i, { what: `SIGUSR1 #${i} on the mirror (${fg.stderr().slice(-300)})` });
+  }
+  expect(fg.stderr().split("\n").filter((l) => l.endsWith(warning)).length).toBe(1);
+  outside.unchanged();
+  expect(await w().waitRunning(fg.pid)).toBe(fg.pid);
+  fg.proc.kill("SIGTERM");
+  expect(await fg.exited).toBe(0);
+  outside.unchanged();
 }, T);

@@ -4,7 +4,7 @@
  * the new handler. Each case runs in a child bun process, so the test runner's own signals stay default.
  */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { isDaemonArgv } from "../../../src/early-signals.ts";
@@ -77,6 +77,14 @@ console.log(JSON.stringify({ handed, later }));`,
     expect(r.signal).toBeNull();
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual({ handed: ["SIGUSR1", "SIGTERM", "SIGHUP"], later: ["SIGUSR1"] });
+  });
+});
+
+describe("main.ts", () => {
+  test("its very first import is early-signals.ts, so nothing loads before the handlers are in", () => {
+    const main = readFileSync(resolve(import.meta.dir, "../../../src/main.ts"), "utf8");
+    const firstImport = main.split("\n").find((l) => l.startsWith("import "));
+    expect(firstImport).toBe('import "./early-signals.ts";');
   });
 });
 
