@@ -3,9 +3,12 @@
  * than every source file (npm test and npm run demo build on demand).
  * The autoload flags matter: without them a compiled binary reads .env and bunfig.toml from whatever
  * directory it is started in, and a town's .env would change gtd's behaviour.
+ * The flags and the `gtd --version` commit stamp come from scripts/release.ts, so dev and release builds
+ * agree. `--if-stale` looks at sources only: a commit that changes no source keeps the older stamp.
  */
 import { readdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { COMPILE_FLAGS, stampFlags } from "./release.ts";
 
 const root = join(import.meta.dir, "..");
 const out = join(root, "dist", "gtd");
@@ -33,7 +36,7 @@ if (process.argv.includes("--if-stale")) {
 // never executes a half-written file.
 const tmp = `${out}.${process.pid}.tmp`;
 const proc = Bun.spawnSync(
-  [process.execPath, "build", "--compile", "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig", "--minify-syntax", join(root, "src", "main.ts"), "--outfile", tmp],
+  [process.execPath, "build", "--compile", ...COMPILE_FLAGS, ...stampFlags(), join(root, "src", "main.ts"), "--outfile", tmp],
   { stdout: "inherit", stderr: "inherit", cwd: root },
 );
 if (proc.exitCode === 0) renameSync(tmp, out);

@@ -11,6 +11,10 @@ import { COMMANDS } from "./cli/commands.ts";
 import { examplesBlock } from "./cli/examples.ts";
 import pkg from "../package.json" with { type: "json" };
 
+/** The commit, stamped by `bun build --define` (scripts/build.ts, release.ts); undefined when run from source. */
+declare const GTD_COMMIT: string | undefined;
+const VERSION = typeof GTD_COMMIT === "string" ? `${pkg.version} (${GTD_COMMIT})` : pkg.version;
+
 const main = defineCommand({
   meta: { name: "gtd", version: pkg.version, description: "The Gas Town daemon: keeps the Deacon alive, nudges quiet agents, carries out lifecycle requests" },
   subCommands: COMMANDS,
@@ -47,7 +51,7 @@ async function entry(argv: string[]): Promise<number> {
     return name ? EXIT.ok : EXIT.usage;
   }
   if (name === "--version" || name === "-v") {
-    process.stdout.write(`${pkg.version}\n`);
+    process.stdout.write(`${VERSION}\n`);
     return EXIT.ok;
   }
   const loader = COMMANDS[name];
