@@ -8,6 +8,7 @@ import { formatGoTime, parseGoTime } from "../gotime.ts";
 import { loadLedger } from "../lifecycle/requests.ts";
 import { readState } from "../state.ts";
 import type { TownPaths } from "../town.ts";
+import { paint, PLAIN, table, type Style } from "../text-table.ts";
 import { probeDaemon } from "./liveness.ts";
 
 export interface DaemonStatus {
@@ -83,11 +84,14 @@ const dateTime = (ms: number) => {
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${clock(ms)}`;
 };
 
-/** The original's lines, plus the town, uptime and next heartbeat. */
-export function renderStatus(s: DaemonStatus): string[] {
+/**
+ * The original's lines, plus the town, uptime and next heartbeat; on a terminal (`style.table`) the
+ * pokes and requests are aligned tables and liveness is coloured.
+ */
+export function renderStatus(s: DaemonStatus, style: Style = PLAIN): string[] {
   const lines: string[] = [];
   if (!s.running) {
-    lines.push("○ Daemon is not running");
+    lines.push(`${paint(style, "red", "○")} Daemon is not running`);
     if (s.tick_pid) lines.push(`  A gtd tick (PID ${s.tick_pid}) is running in this town right now`);
     if (s.stale_pid_file) {
       lines.push(`  Stale PID file: daemon/daemon.pid says ${JSON.stringify(s.stale_pid_file.content)}, but no daemon holds the lock (left alone, never signalled)`);
@@ -95,7 +99,7 @@ export function renderStatus(s: DaemonStatus): string[] {
     lines.push("", "Start with: gtd start");
     return lines;
   }
-  lines.push(`● Daemon is running (PID ${s.pid})`);
+  lines.push(`${paint(style, "green", "●")} Daemon is running (PID ${s.pid})`);
   lines.push(`  Town: ${s.town}`);
   const started = parseGoTime(s.started_at);
   if (started) lines.push(`  Started: ${dateTime(started)} (up ${formatGoDuration(Math.floor((s.uptime_ms ?? 0) / 1000) * 1000)})`);
@@ -103,14 +107,39 @@ export function renderStatus(s: DaemonStatus): string[] {
   if (last) lines.push(`  Last heartbeat: ${clock(last)} (#${s.heartbeat_count})`);
   const next = parseGoTime(s.next_heartbeat);
   if (next) lines.push(`  Next heartbeat: ${clock(next)}${s.heartbeat ? ` (${/\s/.test(s.heartbeat) ? `cron "${s.heartbeat}"` : `every ${s.heartbeat}`})` : ""}`);
-  for (const p of s.pokes) {
-    const last = parseGoTime(p.last_poke);
-    lines.push(`  Pokes: ${p.agent} every ${formatGoDuration(p.interval_ms)}${last ? `, last ${clock(last)}` : ""}${p.unanswered ? ` (${p.unanswered} unanswered)` : ""}`);
-  }
-  if (s.requests.pending.length || s.requests.done) {
-    lines.push(`  Lifecycle requests: ${s.requests.pending.length} pending, ${s.requests.done} handled`);
-    for (const r of s.requests.pending) lines.push(`    ${r.id}: ${r.attempts} attempt${r.attempts === 1 ? "" : "s"}${r.last_error ? `, last error: ${r.last_error}` : ""}`);
-  }
-  if (s.state_problem) lines.push(`  Warning: state.json unreadable: ${s.state_problem}`);
+  if (style.table) lines.push(...pokeTable(s, style), ...requestTable(s, style));
+  else lines.push(...pokeLines(s), ...requestLines(s));
+  if (s.state_problem) lines.push(`  ${paint(style, "yellow", "Warning:")} state.json unreadable: ${s.state_problem}`);
   return lines;
+}
+
+const lastPoke = (p: DaemonStatus["pokes"][number]) => {
+  const at = parseGoTime(p.last_poke);
+  return at ? clock(at) : "";
+};
+
+function pokeLines(s: DaemonStatus): string[] {
+  return s.pokes.map((p) => `  Pokes: ${p.agent} every ${formatGoDuration(p.interval_ms)}${lastPoke(p) ? `, last ${lastPoke(p)}` : ""}${p.unanswered ? ` (${p.unanswered} unanswered)` : ""}`);
+}
+
+function pokeTable(s: DaemonStatus, style: Style): string[] {
+  if (!s.pokes.length) return [];
+  const rows = s.pokes.map((p) => [p.agent, formatGoDuration(p.interval_ms), lastPoke(p) || "-", p.unanswered ? paint(style, "yellow", String(p.unanswered)) : "0"]);
+  return ["", ...table(["AGENT", "POKE EVERY", "LAST POKE", "UNANSWERED"], rows)];
+}
+
+function requestLines(s: DaemonStatus): string[] {
+  if (!s.requests.pending.length && !s.requests.done) return [];
+  return [
+    `  Lifecycle requests: ${s.requests.pending.length} pending, ${s.requests.done} handled`,
+    ...s.requests.pending.map((r) => `    ${r.id}: ${r.attempts} attempt${r.attempts === 1 ? "" : "s"}${r.last_error ? `, last error: ${r.last_error}` : ""}`),
+  ];
+}
+
+function requestTable(s: DaemonStatus, style: Style): string[] {
+  if (!s.requests.pending.length && !s.requests.done) return [];
+  const head = `  Lifecycle requests: ${s.requests.pending.length} pending, ${s.requests.done} handled`;
+  if (!s.requests.pending.length) return ["", head];
+  const rows = s.requests.pending.map((r) => [r.id, String(r.attempts), r.last_error ? paint(style, "red", r.last_error) : "-"]);
+  return ["", head, ...table(["REQUEST", "ATTEMPTS", "LAST ERROR"], rows, "    ")];
 }

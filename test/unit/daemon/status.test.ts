@@ -58,3 +58,26 @@ test("not running: no pokes or requests reported from an old state file; a stale
   expect(s.stale_pid_file).toEqual({ pid: 999999, content: "999999" });
   expect(renderStatus(s)[0]).toBe("○ Daemon is not running");
 });
+
+test("on a terminal: pokes and requests as aligned tables, liveness in colour (NO_COLOR keeps the table, drops the colour)", () => {
+  runningDaemon({
+    heartbeat: "5m",
+    backoff: {
+      deacon: { interval_ms: 450000, last_poke: "2026-11-25T12:00:01Z", misses: 1, last_activity: null },
+      "gastown-witness": { interval_ms: 300000, last_poke: null, misses: 0, last_activity: null },
+    },
+    requests: { "gt-a1": { attempts: 2, first_seen: "2026-11-25T12:00:00Z", last_seen: "2026-11-25T12:00:01Z", last_error: "boom", done: false } },
+  });
+  const s = daemonStatus(paths, T0 + 61_000);
+  const colour = renderStatus(s, { table: true, color: true });
+  expect(colour[0]).toBe(`\u001b[32m●\u001b[0m Daemon is running (PID ${process.pid})`);
+  const plain = renderStatus(s, { table: true, color: false });
+  expect(plain[0]).toBe(`● Daemon is running (PID ${process.pid})`);
+  const at = plain.indexOf("  AGENT            POKE EVERY  LAST POKE  UNANSWERED");
+  expect(at).toBeGreaterThan(0);
+  expect(plain[at + 1]).toMatch(/^ {2}deacon {11}7m30s {7}\d\d:\d\d:\d\d {3}1$/);
+  expect(plain[at + 2]).toBe("  gastown-witness  5m0s        -          0");
+  expect(plain).toContain("    REQUEST  ATTEMPTS  LAST ERROR");
+  expect(plain).toContain("    gt-a1    2         boom");
+  expect(plain.join("\n")).not.toContain("\u001b[");
+});
