@@ -138,12 +138,16 @@ const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
 
 async function compile(target: (typeof TARGETS)[number], exe: string, outDir: string, stamp: string[]): Promise<string> {
   const out = join(outDir, `gtd-${target.name}`);
-  const tmp = `${out}.${process.pid}.tmp`; // renamed into place, so a half-written artifact is never there
+  // Built in a private directory under its final name, then renamed into place: a half-written artifact
+  // is never in outDir, and the name Bun embeds (/$bunfs/root/<name>) carries no PID, so the same commit
+  // gives the same bytes.
+  const tmpDir = mkdtempSync(join(outDir, ".build-"));
   try {
+    const tmp = join(tmpDir, `gtd-${target.name}`);
     await run([process.execPath, "build", "--compile", ...COMPILE_FLAGS, ...stamp, `--target=${target.target}`, `--compile-executable-path=${exe}`, join(root, "src", "main.ts"), "--outfile", tmp], root);
     renameSync(tmp, out);
   } finally {
-    rmSync(tmp, { force: true });
+    rmSync(tmpDir, { recursive: true, force: true });
   }
   return out;
 }
