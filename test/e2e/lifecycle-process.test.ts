@@ -188,9 +188,10 @@ describe("usage", () => {
     expect(r.stderr).toMatch(/^gtd: unknown command "strat"/);
   }, T);
 
-  test("--version prints the package version", async () => {
+  test("--version prints the package version, and the commit dist/gtd was built from (in a git checkout)", async () => {
     const r = await runGtd(["--version"], { env: w().env });
     expect(r.code).toBe(0);
-    expect(r.stdout).toBe(`${pkg.version}\n`);
+    expect(r.stdout).toMatch(/^\S+( \([0-9a-f]{7}(-dirty)?\))?\n$/);
+    expect(r.stdout.split(" ")[0]!.trim()).toBe(pkg.version);
   }, T);
 });
