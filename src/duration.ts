@@ -1,4 +1,5 @@
 import { GtdError } from "./errors.ts";
+import { quote } from "./quote.ts";
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
@@ -8,14 +9,16 @@ export function parseDuration(text: string): number | null {
   if (!/^(\d+(\.\d+)?(ms|s|m|h|d))+$/.test(s)) return null;
   let total = 0;
   for (const m of s.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d)/g)) total += Number(m[1]) * UNIT_MS[m[2]!]!;
-  return Math.round(total);
+  // 309 nines overflow to Infinity; past 2^53 ms (285,000 years) no timer or Go duration means anything.
+  const ms = Math.round(total);
+  return Number.isSafeInteger(ms) ? ms : null;
 }
 
 /** Like parseDuration, but a bad value is a GtdError naming the field. */
 export function requireDuration(text: string, field: string): number {
   const ms = parseDuration(text);
   if (ms === null) {
-    throw new GtdError("CONFIG", `${field}: "${text}" is not a duration`, "use a number with a unit: 250ms, 30s, 5m, 1h");
+    throw new GtdError("CONFIG", `${field}: ${quote(text)} is not a duration`, "use a number with a unit: 250ms, 30s, 5m, 1h");
   }
   return ms;
 }

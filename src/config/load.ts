@@ -149,7 +149,8 @@ function flattenFile(obj: unknown, file: string): Map<SettingKey, unknown> {
     for (const [k, val] of Object.entries(node)) {
       const key = prefix ? `${prefix}.${k}` : k;
       const section = SETTING_KEYS.filter((s) => s.startsWith(`${key}.`));
-      if ((SETTINGS as Record<string, unknown>)[key]) out.set(key as SettingKey, val);
+      // Own keys only: `constructor` or `__proto__` in a config file is an unknown key, not Object's.
+      if (Object.hasOwn(SETTINGS, key)) out.set(key as SettingKey, val);
       else if (section.length > 0 && typeof val === "object" && val && !Array.isArray(val)) {
         walk(val as Record<string, unknown>, key);
       } else if (section.length > 0) {
