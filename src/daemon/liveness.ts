@@ -3,6 +3,7 @@
  * no lock behind it is stale, whatever process now has that PID: it is never signalled or counted.
  */
 import { readFileSync } from "node:fs";
+import { readText } from "../store.ts";
 import { GtdError } from "../errors.ts";
 import type { TownPaths } from "../town.ts";
 import { lockHolder, lockOwner } from "./lock.ts";
@@ -19,13 +20,18 @@ export interface DaemonProbe {
   tickPid: number | null;
 }
 
+/** Far more than any PID with a newline; a larger daemon.pid is not one. */
+const PID_FILE_CAP_BYTES = 64;
+
 export function readPidFile(path: string): { raw: string | null; pid: number | null } {
-  let raw: string;
+  let raw: string | null;
   try {
-    raw = readFileSync(path, "utf8");
+    // A PID is a few bytes: a FIFO, a device or a huge file in its place is no PID file.
+    raw = readText(path, { maxBytes: PID_FILE_CAP_BYTES });
   } catch {
-    return { raw: null, pid: null };
+    raw = null;
   }
+  if (raw === null) return { raw: null, pid: null };
   const first = raw.trim().split(/\s+/)[0] ?? "";
   const pid = /^\d+$/.test(first) ? Number(first) : null;
   return { raw, pid: pid && pid > 0 ? pid : null };

@@ -178,3 +178,17 @@ test("an agent state.json symlinked to a file outside: the request is refused an
   expect(sessions.stdout).not.toContain("gt-mayor");
   expect(await terminate(fg)).toBe(0);
 }, T);
+
+test("a FIFO as daemon.pid: status, stop and signal answer at once (not running), start still works", async () => {
+  mkfifo(w().paths.pidFile);
+  for (const cmd of [["status"], ["stop"], ["signal"]]) {
+    const r = await w().run(cmd, { timeoutMs: 10_000 });
+    expect(r.code).toBe(3);
+  }
+  Bun.spawnSync(["rm", w().paths.pidFile]);
+  mkfifo(w().paths.pidFile);
+  const fg = w().foreground([], { GTD_HEARTBEAT: "1s" });
+  await w().waitForHeartbeats(1, 20_000);
+  expect(w().readPidFile()).toBe(String(fg.pid)); // the FIFO was replaced by the real PID file
+  expect(await terminate(fg)).toBe(0);
+}, T);
