@@ -75,7 +75,7 @@ export function recordActivity(state: BackoffState, nowMs: number, cfg: BackoffC
   return { ...state, intervalMs: cfg.baseMs, misses: 0, lastActivityMs: nowMs };
 }
 
-// ---- persistence: state.json key `backoff`, agent id → entry ----
+// ---- persistence: state.json key `backoff`, agent id → entry (a Map in memory: ids are outside data) ----
 
 const goTimeOrNull = v.pipe(
   v.nullable(v.string()),
@@ -99,7 +99,9 @@ export interface BackoffEntryJson {
 }
 
 export function toJson(states: ReadonlyMap<string, BackoffState>): Record<string, BackoffEntryJson> {
-  const out: Record<string, BackoffEntryJson> = {};
+  // No prototype: agent ids come from directory names, and on a plain object an id `__proto__` would set
+  // the prototype instead of becoming a key of the file.
+  const out: Record<string, BackoffEntryJson> = Object.create(null);
   for (const id of [...states.keys()].sort()) {
     const s = states.get(id)!;
     out[id] = {

@@ -1,6 +1,11 @@
 /**
  * daemon/state.json, byte-compatible with the original: its five keys first, in its order, 2-space
  * indent, no trailing newline, Go RFC3339Nano times. gtd's own keys follow them.
+ *
+ * The file is shared and hand-editable, so its keys are outside data: `extra` and the object written
+ * have no prototype (on a plain object `out["__proto__"] = …` sets the prototype and the key is lost),
+ * and extra keys are taken from the decoded file itself, since valibot's looseObject leaves out
+ * `__proto__`, `constructor` and `prototype`.
  */
 import * as v from "valibot";
 import { formatGoTime, GO_ZERO_TIME, parseGoTime } from "./gotime.ts";
@@ -12,44 +17,65 @@ export interface DaemonState {
   startedAtMs: number | null;
   lastHeartbeatMs: number | null;
   heartbeatCount: number;
-  /** gtd's additions, kept verbatim between reads and writes (backoff, requests, ...). */
+  /** gtd's additions, kept verbatim between reads and writes (backoff, requests, ...). No prototype. */
   extra: Record<string, unknown>;
 }
 
+/** An object for keys from outside: `__proto__`, `constructor`, `toString` are plain keys in it. */
+export function keyedByOutside<T>(): Record<string, T> {
+  return Object.create(null) as Record<string, T>;
+}
+
 const ORIGINAL_KEYS = ["running", "pid", "started_at", "last_heartbeat", "heartbeat_count"] as const;
+const isOriginalKey = (k: string) => (ORIGINAL_KEYS as readonly string[]).includes(k);
 
 const goTime = v.pipe(
   v.string(),
   v.check((s) => parseGoTime(s) !== undefined, "expected an RFC3339 time"),
 );
 
-// looseObject: other tools (and later gtd versions) may add keys; they are kept. valibot's object
-// schemas accept arrays, and every field here is optional, so an array is refused first: `[1,2]` is
-// corrupt, not an empty state with extra keys "0" and "1".
+const OriginalFields = v.object({
+  running: v.optional(v.boolean(), false),
+  pid: v.optional(v.pipe(v.number(), v.integer()), 0),
+  started_at: v.optional(goTime, GO_ZERO_TIME),
+  last_heartbeat: v.optional(goTime, GO_ZERO_TIME),
+  heartbeat_count: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0)), 0),
+});
+
+/** Every key but the original five, as decoded (JSON.parse makes `__proto__` an own key), in file order. */
+function extraKeys(file: Record<string, unknown>): Record<string, unknown> {
+  const extra = keyedByOutside<unknown>();
+  for (const [k, val] of Object.entries(file)) if (!isOriginalKey(k)) extra[k] = val;
+  return extra;
+}
+
+// Other tools (and later gtd versions) may add keys; they are kept, as `extra`. valibot's object schemas
+// accept arrays, and every field here is optional, so an array is refused first: `[1,2]` is corrupt, not
+// an empty state with extra keys "0" and "1".
 export const StateFileSchema = v.pipe(
   v.custom<Record<string, unknown>>((x) => typeof x === "object" && x !== null && !Array.isArray(x), "expected a JSON object"),
-  v.looseObject({
-    running: v.optional(v.boolean(), false),
-    pid: v.optional(v.pipe(v.number(), v.integer()), 0),
-    started_at: v.optional(goTime, GO_ZERO_TIME),
-    last_heartbeat: v.optional(goTime, GO_ZERO_TIME),
-    heartbeat_count: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0)), 0),
+  v.rawTransform(({ dataset, addIssue, NEVER }) => {
+    const known = v.safeParse(OriginalFields, dataset.value);
+    if (!known.success) {
+      for (const issue of known.issues) addIssue({ message: issue.message, ...(issue.path ? { path: issue.path } : {}) });
+      return NEVER;
+    }
+    return { ...known.output, extra: extraKeys(dataset.value) };
   }),
 );
 
 export function emptyState(): DaemonState {
-  return { running: false, pid: 0, startedAtMs: null, lastHeartbeatMs: null, heartbeatCount: 0, extra: {} };
+  return { running: false, pid: 0, startedAtMs: null, lastHeartbeatMs: null, heartbeatCount: 0, extra: keyedByOutside() };
 }
 
 export function serializeState(s: DaemonState): string {
-  const out: Record<string, unknown> = {
-    running: s.running,
-    pid: s.pid,
-    started_at: formatGoTime(s.startedAtMs),
-    last_heartbeat: formatGoTime(s.lastHeartbeatMs),
-    heartbeat_count: s.heartbeatCount,
-  };
-  for (const [k, val] of Object.entries(s.extra)) if (!(ORIGINAL_KEYS as readonly string[]).includes(k)) out[k] = val;
+  const out = keyedByOutside<unknown>();
+  out.running = s.running;
+  out.pid = s.pid;
+  out.started_at = formatGoTime(s.startedAtMs);
+  out.last_heartbeat = formatGoTime(s.lastHeartbeatMs);
+  out.heartbeat_count = s.heartbeatCount;
+  for (const [k, val] of Object.entries(s.extra)) if (!isOriginalKey(k)) out[k] = val;
   return JSON.stringify(out, null, 2);
 }
 
@@ -71,8 +97,6 @@ export function readState(path: string, nowMs: number, opts: { keepCorrupt?: boo
     return { state: emptyState(), problem: res.reason, movedTo };
   }
   const f = res.value;
-  const extra: Record<string, unknown> = {};
-  for (const [k, val] of Object.entries(f)) if (!(ORIGINAL_KEYS as readonly string[]).includes(k)) extra[k] = val;
   return {
     state: {
       running: f.running,
@@ -80,7 +104,7 @@ export function readState(path: string, nowMs: number, opts: { keepCorrupt?: boo
       startedAtMs: parseGoTime(f.started_at) ?? null,
       lastHeartbeatMs: parseGoTime(f.last_heartbeat) ?? null,
       heartbeatCount: f.heartbeat_count,
-      extra,
+      extra: f.extra,
     },
     problem: null,
     movedTo: null,

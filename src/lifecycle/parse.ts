@@ -58,7 +58,8 @@ export function parseLifecycleTitle(title: string, sender?: string): ParsedTitle
   // Only the first word counts; trailing words ("please", "(handoff)") are tolerated and ignored.
   const word = (after.split(/\s+/)[0] ?? "").replace(/[.!,;]+$/, "");
   if (word === "") return { error: `lifecycle title names no action after "requesting": ${quote(title)}` };
-  const action = ACTIONS[word.toLowerCase()];
+  // Own keys only: the title is outside data, and `constructor` or `__proto__` would find Object's.
+  const action = Object.hasOwn(ACTIONS, word.toLowerCase()) ? ACTIONS[word.toLowerCase()] : undefined;
   if (!action) {
     return { error: `unknown lifecycle action ${quote(word)} (expected cycle, restart or shutdown)` };
   }

@@ -7,9 +7,17 @@
  *
  * Why it exists (defect #3): the original left a failed request open and retried it on every heartbeat
  * forever, and a request whose close failed was executed again on the next pass. Here a request is tried
- * at most `maxAttempts` times, an old one is closed unexecuted, and `done` (written before the close) means
- * "finished with: only ever close it again". state.json is hand-editable and shared with other tools, so it
- * is read through a schema; a corrupt entry is dropped with a reason, never fatal.
+ * at most `maxAttempts` times, an old one is closed unexecuted, and `done` means "finished with: only ever
+ * close it again" (for an executed request it is written before the close). state.json is hand-editable
+ * and shared with other tools, so it is read through a schema; a corrupt entry is dropped with a reason,
+ * never fatal.
+ *
+ * Ids come from mail, so they are outside data: `__proto__`, `constructor` and `toString` are ordinary
+ * ids here. The ledger is a Map in memory and a null-prototype object on its way to JSON (on a plain
+ * object, `out["__proto__"] = …` sets the prototype and the entry silently never reaches the file).
+ *
+ * Bounded: at most LEDGER_CAP entries, and a stored error clipped to LAST_ERROR_MAX_CHARS, so a flood of
+ * mail cannot grow state.json without bound within the 6 h window.
  */
 import * as v from "valibot";
 import { formatGoTime, parseGoTime } from "../gotime.ts";
@@ -17,6 +25,21 @@ import { describeIssues } from "../store.ts";
 import { messageIdProblem } from "./mailbox.ts";
 
 export const LEDGER_KEY = "requests";
+
+/**
+ * Most entries the ledger holds. A healthy town has a few lifecycle requests an hour per agent, so its
+ * 6 h window holds tens to a few hundred; 1000 leaves room for a big town and keeps state.json under
+ * ~350 KB (an entry with its error is ~350 bytes) however much mail arrives. makeRoom says what gives way.
+ */
+export const LEDGER_CAP = 1000;
+
+/** A stored error says which check failed; the full text is in the log line of the failure. */
+export const LAST_ERROR_MAX_CHARS = 200;
+
+/** `text` cut to LAST_ERROR_MAX_CHARS (the cut marked with …). */
+export function clipError(text: string): string {
+  return text.length <= LAST_ERROR_MAX_CHARS ? text : `${text.slice(0, LAST_ERROR_MAX_CHARS - 1)}…`;
+}
 
 export interface RequestEntry {
   /** Executions started (counted before the action runs, so a crash mid-action still counts). */
@@ -39,7 +62,11 @@ const EntrySchema = v.object({
   attempts: v.pipe(v.number(), v.integer(), v.minValue(0)),
   first_seen: time,
   last_seen: v.optional(time),
-  last_error: v.optional(v.nullable(v.string()), null),
+  // Clipped on the way in too: a hand-edited megabyte of text would otherwise be rewritten every pass.
+  last_error: v.pipe(
+    v.optional(v.nullable(v.string()), null),
+    v.transform((t) => (t === null ? null : clipError(t))),
+  ),
   done: v.optional(v.boolean(), false),
 });
 
@@ -89,8 +116,10 @@ export interface RequestEntryJson {
   done: boolean;
 }
 
+/** In the Map's order, which is least recently handled first (see touchEntry). */
 export function ledgerToJson(entries: ReadonlyMap<string, RequestEntry>): Record<string, RequestEntryJson> {
-  const out: Record<string, RequestEntryJson> = {};
+  // No prototype: an id `__proto__` must become a key of the file, not the object's prototype.
+  const out: Record<string, RequestEntryJson> = Object.create(null);
   for (const [id, e] of entries) {
     out[id] = {
       attempts: e.attempts,
@@ -103,13 +132,15 @@ export function ledgerToJson(entries: ReadonlyMap<string, RequestEntry>): Record
   return out;
 }
 
-/** The entry for `id`, created on first sight; either way stamped as seen now. */
+/**
+ * The entry for `id` as it is handled now: created on first sight, stamped as seen, and moved to the end
+ * of the Map, so the ledger's order (kept through ledgerToJson and loadLedger) is least recently handled
+ * first. (JSON puts ids that look like array indexes, all digits, first; bd ids never do.)
+ */
 export function touchEntry(entries: Map<string, RequestEntry>, id: string, nowMs: number): RequestEntry {
-  let e = entries.get(id);
-  if (!e) {
-    e = { attempts: 0, firstSeenMs: nowMs, lastSeenMs: nowMs, lastError: null, done: false };
-    entries.set(id, e);
-  }
+  const e = entries.get(id) ?? { attempts: 0, firstSeenMs: nowMs, lastSeenMs: nowMs, lastError: null, done: false };
+  entries.delete(id);
+  entries.set(id, e);
   e.lastSeenMs = nowMs;
   return e;
 }
@@ -132,6 +163,49 @@ export function pruneLedger(entries: Map<string, RequestEntry>, inInbox: Readonl
   }
   for (const id of gone) entries.delete(id);
   return gone;
+}
+
+/**
+ * Prune by count, so that `want` new entries fit under LEDGER_CAP; returns the room there is then (it can
+ * be less than `want`, or 0). Only entries whose message has left the inbox give way: done ones first,
+ * then ones left unfinished (someone else closed the message), each oldest (last seen) first. An entry
+ * whose message is still in the inbox never does: not done, its request is in progress (dropping it
+ * would reset its attempts); done, its close is still owed (dropping it would let the request run again).
+ */
+export function makeRoom(entries: Map<string, RequestEntry>, inInbox: ReadonlySet<string>, want: number, cap = LEDGER_CAP): number {
+  const excess = entries.size + want - cap;
+  if (excess > 0) {
+    const gone = [...entries].filter(([id]) => !inInbox.has(id));
+    gone.sort(([, a], [, b]) => Number(b.done) - Number(a.done) || a.lastSeenMs - b.lastSeenMs);
+    for (const [id] of gone.slice(0, excess)) entries.delete(id);
+  }
+  return Math.max(0, cap - entries.size);
+}
+
+export interface Pick {
+  /** The ids to handle this pass. */
+  ids: Set<string>;
+  /** How many are left for a later pass. */
+  waiting: number;
+  /** Some new requests wait because the ledger has no room for them (rather than for the limit). */
+  ledgerFull: boolean;
+}
+
+/**
+ * Which of this pass's requests (`ids`, one per message, in inbox order) to handle: at most `limit`, least
+ * recently handled first. New ones (no entry yet: never handled) come first, in inbox order, as far as
+ * there is `room` in the ledger; then those with an entry, in ledger order (least recently handled
+ * first). Every request so gets its turn under a flood, instead of the same first few each pass.
+ */
+export function pickRequests(ids: readonly string[], entries: ReadonlyMap<string, RequestEntry>, limit: number, room: number): Pick {
+  const fresh = ids.filter((id) => !entries.has(id));
+  const known = new Set(ids.filter((id) => entries.has(id)));
+  const take = fresh.slice(0, Math.min(limit, room));
+  for (const id of entries.keys()) {
+    if (take.length >= limit) break;
+    if (known.has(id)) take.push(id);
+  }
+  return { ids: new Set(take), waiting: ids.length - take.length, ledgerFull: room < Math.min(fresh.length, limit) };
 }
 
 /**

@@ -136,6 +136,16 @@ describe("persistence", () => {
     expect(back.states).toEqual(states);
   });
 
+  test("agent ids named like Object's own properties (__proto__, constructor, ...) survive JSON text", () => {
+    const ids = ["__proto__", "constructor", "hasOwnProperty", "toString"];
+    const states = new Map(ids.map((id, i) => [id, { ...initialBackoff(defaults), misses: i }] as const));
+    const text = JSON.stringify(toJson(states));
+    expect(Object.keys(JSON.parse(text))).toEqual([...ids].sort());
+    const back = fromJson(JSON.parse(text));
+    expect(back.invalid).toEqual([]);
+    expect(back.states).toEqual(states);
+  });
+
   test("trims float noise from nanosecond arithmetic", () => {
     const s: BackoffState = { intervalMs: 0.1 + 0.2, lastPokeMs: null, misses: 0, lastActivityMs: null };
     expect(toJson(new Map([["a", s]])).a!.interval_ms).toBe(0.3);

@@ -3,6 +3,8 @@ import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { formatGoTime, formatLogStamp, GO_ZERO_TIME, parseGoTime } from "../../src/gotime.ts";
+import { fromJson as backoffFromJson, toJson as backoffToJson, type BackoffState } from "../../src/backoff.ts";
+import { ledgerToJson, loadLedger, type RequestEntry } from "../../src/lifecycle/requests.ts";
 import { emptyState, readState, serializeState, writeState, type DaemonState } from "../../src/state.ts";
 
 const FIXTURE = join(import.meta.dir, "..", "fixtures", "state", "original-state.json");
@@ -134,6 +136,55 @@ describe("extra keys", () => {
     expect(Object.keys(JSON.parse(serializeState(s)))).toEqual([
       "running", "pid", "started_at", "last_heartbeat", "heartbeat_count", "extra_first",
     ]);
+  });
+});
+
+describe("keys from outside (__proto__, constructor, ...)", () => {
+  const HOSTILE = ["__proto__", "constructor", "prototype", "toString", "hasOwnProperty"];
+
+  test("an own __proto__ (or constructor, prototype, ...) key of state.json survives read → write", () => {
+    const path = join(dir, "state.json");
+    const file: Record<string, unknown> = JSON.parse(serializeState(state()));
+    const text = JSON.stringify(file, null, 2).replace(/\n}$/, `,\n${HOSTILE.map((k, i) => `  "${k}": {\n    "n": ${i}\n  }`).join(",\n")}\n}`);
+    writeFileSync(path, text);
+    const { state: s, problem } = readState(path, Date.now());
+    expect(problem).toBeNull();
+    expect(Object.keys(s.extra)).toEqual(HOSTILE);
+    expect(Object.getPrototypeOf(s.extra)).toBeNull();
+    writeState(path, s);
+    expect(readFileSync(path, "utf8")).toBe(text);
+  });
+
+  test("extra keys named so are written, never taken for the object's prototype", () => {
+    const s = state({ extra: emptyState().extra }); // as every state gtd makes: no prototype
+    for (const k of HOSTILE) s.extra[k] = { k };
+    const parsed = JSON.parse(serializeState(s));
+    expect(Object.keys(parsed).slice(5)).toEqual(HOSTILE);
+    expect(parsed.constructor).toEqual({ k: "constructor" });
+  });
+
+  test("the request ledger and the poke backoff keep __proto__ and constructor ids through the file", () => {
+    const path = join(dir, "state.json");
+    const entry: RequestEntry = { attempts: 2, firstSeenMs: STARTED, lastSeenMs: LAST, lastError: "state verification failed", done: false };
+    const ledger = new Map([["__proto__", entry], ["constructor", { ...entry, done: true }], ["toString", entry]]);
+    const backoff = new Map<string, BackoffState>([
+      ["__proto__", { intervalMs: 450_000, lastPokeMs: LAST, misses: 1, lastActivityMs: null }],
+      ["constructor", { intervalMs: 300_000, lastPokeMs: null, misses: 0, lastActivityMs: STARTED }],
+    ]);
+    const s = state();
+    s.extra.requests = ledgerToJson(ledger);
+    s.extra.backoff = backoffToJson(backoff);
+    writeState(path, s);
+    const back = readState(path, Date.now()).state;
+    const l = loadLedger(back.extra.requests);
+    expect(l.dropped).toEqual([]);
+    expect(l.entries).toEqual(ledger);
+    const b = backoffFromJson(back.extra.backoff);
+    expect(b.invalid).toEqual([]);
+    expect(b.states).toEqual(backoff);
+    // A second round (as every pass does) loses nothing either.
+    writeState(path, back);
+    expect(loadLedger(readState(path, Date.now()).state.extra.requests).entries).toEqual(ledger);
   });
 });
 

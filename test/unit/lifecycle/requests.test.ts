@@ -1,9 +1,14 @@
 import { describe, expect, test } from "bun:test";
 import { formatGoTime } from "../../../src/gotime.ts";
 import {
+  clipError,
   judgeRequest,
+  LAST_ERROR_MAX_CHARS,
+  LEDGER_CAP,
   ledgerToJson,
   loadLedger,
+  makeRoom,
+  pickRequests,
   pruneAfterMs,
   pruneLedger,
   requestAgeMs,
@@ -74,6 +79,41 @@ describe("loadLedger / ledgerToJson", () => {
   });
 });
 
+describe("hostile ids", () => {
+  const ids = ["__proto__", "constructor", "toString", "hasOwnProperty", "valueOf", "prototype"];
+
+  test("ids named like Object's own properties are ordinary keys, through JSON text and back", () => {
+    const m = new Map(ids.map((id, i) => [id, entry({ attempts: i })] as const));
+    const text = JSON.stringify(ledgerToJson(m));
+    expect(Object.keys(JSON.parse(text))).toEqual(ids);
+    const back = loadLedger(JSON.parse(text));
+    expect(back.dropped).toEqual([]);
+    expect(back.entries).toEqual(m);
+    // And from the in-memory value the step keeps in state.extra between passes.
+    expect(loadLedger(ledgerToJson(m)).entries).toEqual(m);
+  });
+
+  test("a plain object's prototype is never taken for an entry", () => {
+    expect(loadLedger({}).entries.size).toBe(0);
+    expect(loadLedger(JSON.parse('{"__proto__": {"attempts": 1, "first_seen": "x"}}')).dropped[0]).toMatch(/^__proto__: first_seen: /);
+  });
+});
+
+describe("last_error is clipped", () => {
+  test("to LAST_ERROR_MAX_CHARS, with the cut marked", () => {
+    expect(clipError("short")).toBe("short");
+    const long = "e".repeat(10_000);
+    expect(clipError(long)).toHaveLength(LAST_ERROR_MAX_CHARS);
+    expect(clipError(long).endsWith("…")).toBe(true);
+    expect(clipError("x".repeat(LAST_ERROR_MAX_CHARS))).toBe("x".repeat(LAST_ERROR_MAX_CHARS));
+  });
+
+  test("also when read from a hand-edited file", () => {
+    const r = loadLedger({ a: { attempts: 1, first_seen: formatGoTime(T0), last_error: "x".repeat(1_000_000) } });
+    expect(r.entries.get("a")?.lastError).toHaveLength(LAST_ERROR_MAX_CHARS);
+  });
+});
+
 describe("touchEntry", () => {
   test("creates on first sight and stamps last seen", () => {
     const m = new Map<string, RequestEntry>();
@@ -82,49 +122,76 @@ describe("touchEntry", () => {
     e.attempts = 2;
     expect(touchEntry(m, "a", T0 + 5000)).toEqual(entry({ attempts: 2, lastSeenMs: T0 + 5000 }));
   });
+
+  test("moves the entry last, so the ledger (and its JSON) is least recently handled first", () => {
+    const m = new Map([["a", entry()], ["b", entry()], ["c", entry()]]);
+    touchEntry(m, "a", T0 + 1);
+    touchEntry(m, "new", T0 + 2);
+    expect([...m.keys()]).toEqual(["b", "c", "a", "new"]);
+    expect([...loadLedger(JSON.parse(JSON.stringify(ledgerToJson(m)))).entries.keys()]).toEqual(["b", "c", "a", "new"]);
+  });
 });
 
-describe("pruneLedger", () => {
-  test("drops only entries out of the inbox for at least keepMs", () => {
+describe("makeRoom (the cap)", () => {
+  test("under the cap nothing is pruned", () => {
+    const m = new Map([["a", entry({ done: true })]]);
+    expect(makeRoom(m, new Set(), 3, 5)).toBe(4);
+    expect([...m.keys()]).toEqual(["a"]);
+  });
+
+  test("done entries whose message is gone go first, oldest first; then unfinished gone ones; never one in the inbox", () => {
     const m = new Map([
-      ["in-inbox-old", entry()],
-      ["gone-old", entry()],
-      ["gone-recent", entry({ lastSeenMs: T0 + 5 * H })],
+      ["open-done", entry({ done: true, lastSeenMs: T0 - 9 * H })], // its close is still owed
+      ["open-busy", entry({ attempts: 2, lastSeenMs: T0 - 9 * H })], // in progress
+      ["gone-busy-old", entry({ attempts: 1, lastSeenMs: T0 - 8 * H })],
+      ["gone-done-new", entry({ done: true, lastSeenMs: T0 - 1 * H })],
+      ["gone-done-old", entry({ done: true, lastSeenMs: T0 - 2 * H })],
+      ["gone-busy-new", entry({ attempts: 1, lastSeenMs: T0 - 1 * H })],
     ]);
-    const dropped = pruneLedger(m, new Set(["in-inbox-old"]), T0 + 6 * H, 6 * H);
-    expect(dropped).toEqual(["gone-old"]);
-    expect([...m.keys()]).toEqual(["in-inbox-old", "gone-recent"]);
+    const inbox = new Set(["open-done", "open-busy"]);
+    const order = () => [...m.keys()];
+    expect(makeRoom(m, inbox, 1, 6)).toBe(1);
+    expect(order()).not.toContain("gone-done-old");
+    expect(makeRoom(m, inbox, 2, 6)).toBe(2);
+    expect(order()).not.toContain("gone-done-new");
+    expect(makeRoom(m, inbox, 3, 6)).toBe(3);
+    expect(order()).toEqual(["open-done", "open-busy", "gone-busy-new"]);
+    // Asking for more than can be freed: only what is not in the inbox gives way.
+    expect(makeRoom(m, inbox, 10, 6)).toBe(4);
+    expect(order()).toEqual(["open-done", "open-busy"]);
+    // Over the cap with nothing prunable: no room, nothing lost.
+    expect(makeRoom(m, inbox, 1, 1)).toBe(0);
+    expect(order()).toEqual(["open-done", "open-busy"]);
   });
 
-  test("entries are kept at least an hour, however small maxAge is", () => {
-    expect(pruneAfterMs(1000)).toBe(H);
-    expect(pruneAfterMs(6 * H)).toBe(6 * H);
+  test("the default cap", () => {
+    const m = new Map(Array.from({ length: LEDGER_CAP + 5 }, (_, i) => [`g${i}`, entry({ done: true, lastSeenMs: T0 + i })] as const));
+    expect(makeRoom(m, new Set(), 0)).toBe(0);
+    expect(m.size).toBe(LEDGER_CAP);
+    expect(m.has("g0")).toBe(false);
+    expect(m.has(`g${LEDGER_CAP + 4}`)).toBe(true);
   });
 });
 
-describe("age and verdict", () => {
-  const limits = { maxAttempts: 3, maxAgeMs: 6 * H };
+describe("pickRequests (the per-pass bound)", () => {
+  const known = (...ids: string[]) => new Map(ids.map((id) => [id, entry()] as const));
 
-  test("age from created_at when valid, else first seen; a future created_at does not help", () => {
-    const e = entry({ firstSeenMs: T0 + H });
-    expect(requestAgeMs(e, formatGoTime(T0), T0 + 2 * H)).toBe(2 * H);
-    expect(requestAgeMs(e, undefined, T0 + 2 * H)).toBe(H);
-    expect(requestAgeMs(e, "garbage", T0 + 2 * H)).toBe(H);
-    expect(requestAgeMs(e, formatGoTime(T0 + 100 * H), T0 + 2 * H)).toBe(H);
-    expect(requestAgeMs(e, undefined, T0)).toBe(0);
+  test("everything when under the limit", () => {
+    expect(pickRequests(["a", "b"], known("b"), 5, 10)).toEqual({ ids: new Set(["a", "b"]), waiting: 0, ledgerFull: false });
   });
 
-  test("done → reclose, before anything else", () => {
-    expect(judgeRequest(entry({ done: true, attempts: 9 }), formatGoTime(T0 - 100 * H), T0, limits)).toEqual({ kind: "reclose" });
+  test("new requests first (inbox order), then known ones in ledger order; the rest wait", () => {
+    const ledger = known("k2", "k1", "k3");
+    const p = pickRequests(["k1", "n1", "k2", "n2", "k3"], ledger, 3, 10);
+    expect([...p.ids]).toEqual(["n1", "n2", "k2"]);
+    expect(p).toMatchObject({ waiting: 2, ledgerFull: false });
   });
 
-  test("older than maxAge → expired", () => {
-    expect(judgeRequest(entry(), formatGoTime(T0 - 7 * H), T0, limits)).toEqual({ kind: "expired", ageMs: 7 * H });
-    expect(judgeRequest(entry(), formatGoTime(T0 - 6 * H), T0, limits)).toEqual({ kind: "execute" });
-  });
-
-  test("attempts used up → give up; otherwise execute", () => {
-    expect(judgeRequest(entry({ attempts: 3 }), undefined, T0, limits)).toEqual({ kind: "give-up" });
-    expect(judgeRequest(entry({ attempts: 2 }), undefined, T0, limits)).toEqual({ kind: "execute" });
+  test("new requests beyond the ledger's room wait; known ones take their turns", () => {
+    const p = pickRequests(["n1", "n2", "n3", "k1"], known("k1"), 3, 1);
+    expect([...p.ids]).toEqual(["n1", "k1"]);
+    expect(p).toMatchObject({ waiting: 2, ledgerFull: true });
+    // Room for as many as the limit takes: the ledger is not what holds them back.
+    expect(pickRequests(["n1", "n2", "n3", "k1"], known("k1"), 1, 1)).toMatchObject({ waiting: 3, ledgerFull: false });
   });
 });
