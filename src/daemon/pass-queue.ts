@@ -3,6 +3,9 @@
  * overlapping. A heartbeat includes a lifecycle pass, so a pending lifecycle request is satisfied by
  * it. SIGUSR1s that arrive during a pass collapse into exactly one more pass; a tick that arrives during
  * a heartbeat is dropped (as Go's ticker drops missed ticks) rather than queued behind it.
+ * A pending heartbeat always runs before a pending lifecycle pass. A lifecycle pass that leaves mail for
+ * later asks for the next one as it ends (run.ts), so a flood is a chain of short passes and the Deacon
+ * check (in the heartbeat) waits for one of them at most, never for the whole flood.
  */
 export type PassKind = "heartbeat" | "lifecycle";
 

@@ -116,8 +116,9 @@ export async function runDaemon(opts: RunDaemonOptions): Promise<number> {
     if (!guard.exclusive()) return; // every pass first checks the lock still names our file
     const ctx = newTickContext({ ports, config, paths, state, signal: shutdown.signal, memory });
     state.extra.next_heartbeat = formatGoTime(schedule?.nextRunMs() ?? null);
-    if (kind === "heartbeat") await runHeartbeat(ctx);
-    else await runLifecyclePass(ctx);
+    const done = kind === "heartbeat" ? await runHeartbeat(ctx) : await runLifecyclePass(ctx);
+    // Lifecycle mail left by the per-pass bound: another pass at once (a waiting heartbeat goes first).
+    if (done.lifecycleBacklog) queue.request("lifecycle");
   };
   const queue = new PassQueue(pass, (kind, busy) => log(`Heartbeat tick skipped: a ${busy} pass is still running`));
 

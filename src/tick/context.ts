@@ -20,7 +20,7 @@ export const MEMORY_CAP = 1000;
 
 /**
  * Lives as long as the daemon: what was already said, so repeated failures are logged once (or once per
- * window).
+ * window). Keys carry outside data (message ids, error text), hence a Map: `__proto__` is just a key.
  *
  * Bounded: a key whose text changes every time (a PID, a timestamp in an error) would otherwise grow the
  * map forever. When it holds more than MEMORY_CAP keys, entries whose window has passed are dropped (they
@@ -85,6 +85,12 @@ export interface TickContext {
   /** Every tmux session, from the one list call of this pass; null until observed. */
   sessions: Map<string, SessionInfo> | null;
   decisions: Decision[];
+  /**
+   * Set by processLifecycle when it left requests for a later pass (its per-pass bound) and another pass
+   * can get further: the daemon then asks for a lifecycle pass at once, so a flood drains without
+   * waiting for heartbeats, while a waiting heartbeat still goes first (PassQueue).
+   */
+  lifecycleBacklog: boolean;
 }
 
 export type Step = (ctx: TickContext) => Promise<TickContext>;
@@ -118,5 +124,6 @@ export function newTickContext(a: NewTickContext): TickContext {
     memory: a.memory ?? new Memory(),
     sessions: null,
     decisions: [],
+    lifecycleBacklog: false,
   };
 }

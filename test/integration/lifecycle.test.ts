@@ -14,6 +14,7 @@ import { runCommand, type Runner } from "../../src/proc.ts";
 import { emptyState, type DaemonState } from "../../src/state.ts";
 import { Memory, newTickContext } from "../../src/tick/context.ts";
 import { processLifecycle } from "../../src/tick/lifecycle-step.ts";
+import { runSteps, saveStateStep } from "../../src/tick/pipeline.ts";
 import { townPaths } from "../../src/town.ts";
 import { fakeCommands, readFakeLog } from "../helpers/fake-log.ts";
 import { createTmuxEnv, type TmuxEnv } from "../helpers/tmux-env.ts";
@@ -42,7 +43,7 @@ afterEach(async () => {
   await t.cleanup();
 });
 
-/** One pass, built as the daemon builds it; `state` and `memory` carry over between passes. */
+/** One pass, built as the daemon builds it (the step, then the pass's save); `state` and `memory` carry over between passes. */
 async function pass(state: DaemonState = emptyState(), memory = new Memory()) {
   const run: Runner = (argv, o) => runCommand(argv, { ...o, env: { ...env, ...o.env } });
   const cfg = defaultConfig();
@@ -54,7 +55,8 @@ async function pass(state: DaemonState = emptyState(), memory = new Memory()) {
     run,
     log: (m) => void lines.push(m),
   };
-  return processLifecycle(newTickContext({ ports, config: cfg, paths: townPaths(town), state, memory }));
+  const ctx = newTickContext({ ports, config: cfg, paths: townPaths(town), state, memory });
+  return runSteps(ctx, [["processLifecycle", processLifecycle], ["saveState", saveStateStep(false)]]);
 }
 
 const inbox = (msgs: Array<Record<string, unknown>>) => writeFileSync(inboxFile, JSON.stringify(msgs, null, 2));

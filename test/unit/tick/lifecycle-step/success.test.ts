@@ -4,7 +4,7 @@ import { existsSync } from "node:fs";
 import { formatGoTime } from "../../../../src/gotime.ts";
 import { emptyState } from "../../../../src/state.ts";
 import { townPaths } from "../../../../src/town.ts";
-import { diskLedger, flags, MIN, msg, pass, readFlags, T0, town, useLifecycleTown, world } from "./world.ts";
+import { diskLedger, flags, MIN, msg, pass, readFlags, stateWrites, T0, town, useLifecycleTown, world } from "./world.ts";
 
 useLifecycleTown();
 
@@ -45,7 +45,8 @@ describe("a request that succeeds", () => {
     expect(ctx.decisions).toEqual([]);
     expect(w.closed).toEqual([]);
     expect(w.tmux).toEqual([]);
-    expect(existsSync(townPaths(town).stateFile)).toBe(false);
+    expect(stateWrites()).toBe(1); // the pass's own save only
+    expect(ctx.state.extra.requests).toBeUndefined();
   });
 });
 

@@ -1,17 +1,20 @@
 /**
  * Small fakes for the processLifecycle tests: one World (inbox, tmux, clock, log) shared across passes,
  * Ports over it, a pass that reads state.json back as a restarted daemon would, and the mayor's flags
- * file. useLifecycleTown() gives each test of the calling file a fresh town.
+ * file. useLifecycleTown() gives each test of the calling file a fresh town, and counts state.json
+ * writes (stateWrites()) with a spy on writeState, the one function that writes it.
  */
-import { afterEach, beforeEach } from "bun:test";
+import { afterEach, beforeEach, spyOn, type Mock } from "bun:test";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { defaultConfig } from "../../../../src/config/index.ts";
 import type { MailMessage, Ports } from "../../../../src/ports.ts";
+import * as stateModule from "../../../../src/state.ts";
 import { readState, type DaemonState } from "../../../../src/state.ts";
 import { Memory, newTickContext, type TickContext } from "../../../../src/tick/context.ts";
 import { processLifecycle } from "../../../../src/tick/lifecycle-step.ts";
+import { runSteps, saveStateStep } from "../../../../src/tick/pipeline.ts";
 import { townPaths } from "../../../../src/town.ts";
 
 export const T0 = Date.UTC(2025, 11, 20, 18, 0, 0);
@@ -27,9 +30,17 @@ export function useLifecycleTown(): void {
     town = mkdtempSync(join(tmpdir(), "gtd-lstep-"));
     mkdirSync(join(town, "mayor"));
     mayorState = join(town, "mayor", "state.json");
+    writeSpy = spyOn(stateModule, "writeState");
   });
-  afterEach(() => rmSync(town, { recursive: true, force: true }));
+  afterEach(() => {
+    writeSpy?.mockRestore();
+    rmSync(town, { recursive: true, force: true });
+  });
 }
+
+let writeSpy: Mock<typeof stateModule.writeState> | undefined;
+/** How many times state.json was written in this test so far (each pass's own save included). */
+export const stateWrites = (): number => writeSpy?.mock.calls.length ?? 0;
 
 /** The world the fakes share across passes: one inbox, one tmux, one clock, one log. */
 export class World {
@@ -85,7 +96,10 @@ export function ports(w: World): Ports {
   };
 }
 
-/** One pass. Each call reads state.json back, as a restarted daemon would, unless `state` is given. */
+/**
+ * One pass as the daemon runs it: processLifecycle, then the pass's save of state.json. Each call reads
+ * state.json back, as a restarted daemon would, unless `state` is given.
+ */
 export async function pass(w: World, o: { memory?: Memory; dryRun?: boolean; signal?: AbortSignal; state?: DaemonState } = {}): Promise<TickContext> {
   const paths = townPaths(town);
   const state = o.state ?? readState(paths.stateFile, w.now).state;
@@ -98,7 +112,10 @@ export async function pass(w: World, o: { memory?: Memory; dryRun?: boolean; sig
     memory: o.memory ?? new Memory(),
     ...(o.signal ? { signal: o.signal } : {}),
   });
-  return processLifecycle(ctx);
+  return runSteps(ctx, [
+    ["processLifecycle", processLifecycle],
+    ["saveState", saveStateStep(false)],
+  ]);
 }
 
 export const diskLedger = (): Record<string, { attempts: number; done: boolean; last_error: string | null; first_seen: string }> =>
