@@ -54,7 +54,8 @@ async function entry(argv: string[]): Promise<number> {
     process.stdout.write(`${VERSION}\n`);
     return EXIT.ok;
   }
-  const loader = COMMANDS[name];
+  // Own keys only: `gtd constructor` is an unknown command, not Object's.
+  const loader = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!loader) throw new GtdError("USAGE", `unknown command "${name}"`, `commands: ${Object.keys(COMMANDS).join(", ")}`);
   const cmd = await loader();
   if (rest.includes("--help") || rest.includes("-h")) {

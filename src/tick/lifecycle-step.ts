@@ -17,14 +17,15 @@
  * the writes of lifecycle-request.ts that guard an action or its close.
  * Under dry-run nothing is written: no state, no agent state, no close.
  */
+import { resolveAgent } from "../agents/identity.ts";
 import { formatGoDuration } from "../duration.ts";
 import { errorText } from "../errors.ts";
 import { messageIdProblem } from "../lifecycle/mailbox.ts";
 import { parseLifecycleTitle } from "../lifecycle/parse.ts";
-import { LEDGER_CAP, LEDGER_KEY, loadLedger, makeRoom, pickRequests, pruneAfterMs, pruneLedger } from "../lifecycle/requests.ts";
+import { judgeRequest, LEDGER_CAP, LEDGER_KEY, loadLedger, makeRoom, pickRequests, pruneAfterMs, pruneLedger } from "../lifecycle/requests.ts";
 import type { InboxResult, MailMessage } from "../ports.ts";
 import { rateKey, type Step, type TickContext } from "./context.ts";
-import { handleRequest, INBOX_ERROR_WINDOW_MS, once, say, store, type RequestTitle } from "./lifecycle-request.ts";
+import { handleRequest, INBOX_ERROR_WINDOW_MS, once, say, store, type Ledger, type RequestTitle } from "./lifecycle-request.ts";
 
 export { INBOX_ERROR_WINDOW_MS };
 
@@ -84,6 +85,11 @@ export const processLifecycle: Step = async (ctx) => {
   let handled = 0;
   let late = 0;
   let progress = false;
+  // One action per agent per pass: a second request for an agent this pass already acted on (a cycle
+  // and a shutdown, or two cycles) waits for the next pass, which sees what the first one left. Requests
+  // that act on nothing (a flag not set) are not held back, so a flood for one agent still drains.
+  const actedOn = new Set<string>();
+  let sameAgent = 0;
   for (const [id, { msg, parsed }] of requests) {
     if (!pick.ids.has(id)) continue;
     if (ctx.signal.aborted) {
@@ -92,16 +98,28 @@ export const processLifecycle: Step = async (ctx) => {
     }
     // At least one request per pass, so even a slow one is always got through.
     if (handled > 0 && ctx.ports.clock.now() - ctx.nowMs >= PASS_BUDGET_MS) {
-      late = pick.ids.size - handled;
+      late = pick.ids.size - handled - sameAgent;
       break;
     }
+    const agent = actionTarget(ctx, ledger, id, msg, parsed);
+    if (agent !== null && actedOn.has(agent)) {
+      sameAgent += 1;
+      continue;
+    }
+    const before = ctx.decisions.length;
     if (await handleRequest(ctx, ledger, msg, parsed)) progress = true;
     handled += 1;
+    if (agent !== null && ctx.decisions.slice(before).some((d) => d.action === ACTED)) actedOn.add(agent);
   }
 
-  const waiting = pick.waiting + late;
+  const waiting = pick.waiting + late + sameAgent;
   if (waiting > 0 && !ctx.signal.aborted) {
-    const why = late > 0 ? `no request starts once a pass has run ${formatGoDuration(PASS_BUDGET_MS)}` : `at most ${MAX_REQUESTS_PER_PASS} are handled per pass`;
+    const why =
+      late > 0
+        ? `no request starts once a pass has run ${formatGoDuration(PASS_BUDGET_MS)}`
+        : pick.waiting > 0
+          ? `at most ${MAX_REQUESTS_PER_PASS} are handled per pass`
+          : "one action per agent per pass";
     const full = pick.ledgerFull ? `; the request ledger is full (${LEDGER_CAP} requests in progress or still to be closed), so new ones wait for room` : "";
     const n = waiting === 1 ? "1 lifecycle request waits" : `${waiting} lifecycle requests wait`;
     say(ctx, "deferred", `${n} for the next pass (${why})${full}`, { waiting });
@@ -112,6 +130,24 @@ export const processLifecycle: Step = async (ctx) => {
   store(ctx, ledger);
   return ctx;
 };
+
+/**
+ * The decision that means a request passed verification and went on to act on its agent (or, in a dry
+ * run, would have). A later request for that agent in the same pass would find the flag the first one
+ * cleared, or a session it just replaced: it waits for the next pass instead, in a real pass and a dry
+ * run alike, so the plan is what the pass does.
+ */
+const ACTED = "verified";
+
+/** The agent a request would act on (canonical identity), or null when it will not act (done, rejected). */
+function actionTarget(ctx: TickContext, ledger: Ledger, id: string, msg: MailMessage, parsed: RequestTitle): string | null {
+  if ("error" in parsed) return null;
+  // Only a request that will execute: an expired, given-up or finished one is closed whatever else ran.
+  const entry = ledger.get(id) ?? { attempts: 0, firstSeenMs: ctx.nowMs, lastSeenMs: ctx.nowMs, lastError: null, done: false };
+  if (judgeRequest(entry, msg.created_at, ctx.nowMs, ctx.config.requests).kind !== "execute") return null;
+  const spec = resolveAgent(parsed.identity, ctx.paths.root);
+  return "error" in spec ? null : spec.identity;
+}
 
 /**
  * This pass's lifecycle requests, in inbox order, one per id (an id listed twice is one request). Closed

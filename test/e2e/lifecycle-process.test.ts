@@ -188,6 +188,14 @@ describe("usage", () => {
     expect(r.stderr).toMatch(/^gtd: unknown command "strat"/);
   }, T);
 
+  test("a command named like an Object.prototype member is unknown too", async () => {
+    for (const name of ["constructor", "__proto__", "toString"]) {
+      const r = await w().run([name]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toStartWith(`gtd: unknown command "${name}"`);
+    }
+  }, T);
+
   test("--version prints the package version, and the commit dist/gtd was built from (in a git checkout)", async () => {
     const r = await runGtd(["--version"], { env: w().env });
     expect(r.code).toBe(0);

@@ -97,3 +97,30 @@ describe("shutdown", () => {
     expect(w.lines).toEqual([]);
   });
 });
+
+describe("one action per agent per pass", () => {
+  test("a cycle and a shutdown for one agent: the cycle now, the shutdown in the next pass (asked for at once)", async () => {
+    const w = world();
+    w.sessions.add("gt-mayor");
+    flags({ requesting_cycle: true, requesting_shutdown: true });
+    w.inbox = [msg("m1", "LIFECYCLE: mayor requesting cycle"), msg("m2", "LIFECYCLE: mayor requesting shutdown")];
+    const first = await pass(w);
+    expect(w.closed).toEqual(["m1"]);
+    expect(w.lines).toContain("1 lifecycle request waits for the next pass (one action per agent per pass)");
+    expect(first.lifecycleBacklog).toBe(true);
+    expect(w.lines.some((l) => l.startsWith("Executing shutdown"))).toBe(false);
+    const second = await pass(w, { state: first.state });
+    expect(w.closed).toEqual(["m1", "m2"]);
+    expect(w.lines.some((l) => l.startsWith("Executing shutdown for session gt-mayor"))).toBe(true);
+    expect(second.lifecycleBacklog ?? false).toBe(false);
+  });
+
+  test("requests whose flag is not set act on nothing and are not held back", async () => {
+    const w = world();
+    flags({});
+    w.inbox = [msg("m1", "LIFECYCLE: mayor requesting cycle"), msg("m2", "LIFECYCLE: mayor requesting cycle")];
+    await pass(w);
+    expect(w.lines.filter((l) => l.startsWith("Error executing lifecycle action: state verification failed"))).toHaveLength(2);
+    expect(w.lines.some((l) => l.includes("one action per agent"))).toBe(false);
+  });
+});
