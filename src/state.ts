@@ -69,14 +69,22 @@ export function emptyState(): DaemonState {
 }
 
 export function serializeState(s: DaemonState): string {
-  const out = keyedByOutside<unknown>();
-  out.running = s.running;
-  out.pid = s.pid;
-  out.started_at = formatGoTime(s.startedAtMs);
-  out.last_heartbeat = formatGoTime(s.lastHeartbeatMs);
-  out.heartbeat_count = s.heartbeatCount;
-  for (const [k, val] of Object.entries(s.extra)) if (!isOriginalKey(k)) out[k] = val;
-  return JSON.stringify(out, null, 2);
+  const entries: Array<[string, unknown]> = [
+    ["running", s.running],
+    ["pid", s.pid],
+    ["started_at", formatGoTime(s.startedAtMs)],
+    ["last_heartbeat", formatGoTime(s.lastHeartbeatMs)],
+    ["heartbeat_count", s.heartbeatCount],
+  ];
+  for (const [k, val] of Object.entries(s.extra)) if (!isOriginalKey(k)) entries.push([k, val]);
+  // Written entry by entry, not as one object: a JS object puts index-like keys ("0") before every other
+  // key, and the original's five must come first. The text is JSON.stringify's 2-space form otherwise.
+  const body: string[] = [];
+  for (const [k, val] of entries) {
+    const text = JSON.stringify(val, null, 2) as string | undefined;
+    if (text !== undefined) body.push(`  ${JSON.stringify(k)}: ${text.replace(/\n/g, "\n  ")}`);
+  }
+  return `{\n${body.join(",\n")}\n}`;
 }
 
 export function writeState(path: string, s: DaemonState): void {

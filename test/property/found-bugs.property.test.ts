@@ -72,3 +72,36 @@ describe("found by the properties", () => {
   });
 });
 
+describe("found by the properties: state.json", () => {
+  const dir = join(root, "state");
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, "state.json");
+
+  test("top-level extra keys `__proto__`, `constructor`, `prototype` survive writeState → readState", () => {
+    fc.assert(
+      fc.property(fc.constantFrom("__proto__", "constructor", "prototype"), fc.jsonValue({ maxDepth: 1 }), (key, value) => {
+        const s = emptyState();
+        Object.defineProperty(s.extra, key, { value, enumerable: true, writable: true, configurable: true });
+        writeState(path, s);
+        const back = readState(path, 0).state.extra;
+        expect(Object.hasOwn(back, key)).toBe(true);
+        expect(JSON.stringify(back[key])).toBe(JSON.stringify(value));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  test("the original five keys come first in state.json, whatever the extra keys (even index-like ones such as \"0\")", () => {
+    fc.assert(
+      fc.property(fc.array(fc.oneof(fc.nat().map(String), fc.string()), { maxLength: 4 }), (keys) => {
+        const s = emptyState();
+        for (const k of keys) Object.defineProperty(s.extra, k, { value: 1, enumerable: true, writable: true, configurable: true });
+        // Keys in the order of the text (JSON.parse would put index-like keys first again).
+        const text = serializeState(s);
+        const order = [...text.matchAll(/^ {2}("(?:[^"\\]|\\.)*"): /gm)].map((m) => JSON.parse(m[1]!) as string);
+        expect(order.slice(0, 5)).toEqual(["running", "pid", "started_at", "last_heartbeat", "heartbeat_count"]);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});
