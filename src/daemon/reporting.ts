@@ -26,6 +26,8 @@ export interface ReportingOptions {
   /** The file this process runs from (the compiled binary, or the script under bun). */
   executable: string;
   now: () => number;
+  /** Save state.json now (the replaced-executable note must not wait for the next heartbeat's save). */
+  saveState: () => void;
 }
 
 export interface Reporting {
@@ -108,6 +110,7 @@ export function createReporting(o: ReportingOptions): Reporting {
     if (now && now.ino === exeAtStart.ino && now.dev === exeAtStart.dev && now.mtimeMs === exeAtStart.mtimeMs) return;
     replacedSaid = true;
     state.extra.executable_replaced = { path: o.executable, noticed_at: formatGoTime(o.now()) };
+    o.saveState();
     o.log(`gtd's executable ${o.executable} has been replaced since this daemon started (an upgrade?); this daemon keeps running the old one until it is restarted (gtd stop && gtd start, or systemctl restart)`);
   };
 

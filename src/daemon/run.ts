@@ -22,8 +22,10 @@ import type { TownPaths } from "../town.ts";
 import { confineDaemonDir, openLogForStart } from "./confine.ts";
 import { alreadyRunning, probeDaemon, tickHoldsLock } from "./liveness.ts";
 import { acquireLock } from "./lock.ts";
+import { selfArgv } from "./launch.ts";
 import { LockGuard } from "./lock-guard.ts";
 import { PassQueue, type PassKind } from "./pass-queue.ts";
+import { createReporting, type Reporting } from "./reporting.ts";
 import { startSchedule, type Schedule } from "./schedule.ts";
 import { buildPorts } from "./wiring.ts";
 
@@ -79,7 +81,12 @@ export async function runDaemon(opts: RunDaemonOptions): Promise<number> {
     // (and later at a deleted file), losing any crash output. Re-point it at the new daemon.log.
     onRotate: stderrIsLog ? () => redirectStderr(paths.logFile) : undefined,
   });
-  const log = fileLog.log;
+  // Every log line is a sign of life for the systemd watchdog (reporting.ts).
+  let reporting: Reporting | null = null;
+  const log = (line: string) => {
+    fileLog.log(line);
+    reporting?.progress();
+  };
   const memory = new Memory();
   const shutdown = new AbortController();
   let schedule: Schedule | null = null;
@@ -116,7 +123,10 @@ export async function runDaemon(opts: RunDaemonOptions): Promise<number> {
     if (!guard.exclusive()) return; // every pass first checks the lock still names our file
     const ctx = newTickContext({ ports, config, paths, state, signal: shutdown.signal, memory });
     state.extra.next_heartbeat = formatGoTime(schedule?.nextRunMs() ?? null);
+    reporting?.passStarted(kind);
+    const startedMs = Date.now();
     const done = kind === "heartbeat" ? await runHeartbeat(ctx) : await runLifecyclePass(ctx);
+    reporting?.passFinished(kind, done, Date.now() - startedMs);
     // Lifecycle mail left by the per-pass bound: another pass at once (a waiting heartbeat goes first).
     if (done.lifecycleBacklog) queue.request("lifecycle");
   };
@@ -130,6 +140,7 @@ export async function runDaemon(opts: RunDaemonOptions): Promise<number> {
     }
     stopReason = name;
     log(`Received signal ${name}, shutting down`);
+    reporting?.stopping();
     wake();
   };
   const dispatch = (sig: NodeJS.Signals) => {
@@ -158,10 +169,12 @@ export async function runDaemon(opts: RunDaemonOptions): Promise<number> {
 
   const reload = async () => {
     log("Received SIGHUP, reloading config");
+    reporting?.reloading();
     try {
       loaded = await loadEffectiveConfig(paths, process.env, opts.flags);
     } catch (err) {
       log(`Config reload refused, keeping the current config: ${err instanceof GtdError ? err.oneLine() : errorText(err)}`);
+      reporting?.reloaded();
       return;
     }
     const heartbeatChanged = loaded.config.heartbeat !== config.heartbeat;
@@ -180,6 +193,7 @@ export async function runDaemon(opts: RunDaemonOptions): Promise<number> {
       log(`Warning: failed to save state: ${errorText(err)}`);
     }
     log(`Config reloaded, heartbeat ${schedule?.describe() ?? config.heartbeat}`);
+    reporting?.reloaded();
   };
 
   for (const name of INHERITED_IDENTITY) delete process.env[name];
@@ -205,6 +219,22 @@ export async function runDaemon(opts: RunDaemonOptions): Promise<number> {
   }
 
   guard.watch();
+  reporting = createReporting({
+    env: process.env,
+    pid: process.pid,
+    paths,
+    log,
+    config: () => config,
+    executable: selfArgv().at(-1)!,
+    now: () => Date.now(),
+    saveState: () => {
+      try {
+        if (guard.exclusive()) writeState(paths.stateFile, state);
+      } catch (err) {
+        log(`Warning: failed to save state: ${errorText(err)}`);
+      }
+    },
+  });
 
   // From here signals act; any that came during start-up are acted on now. An early SIGUSR1 needs no
   // pass of its own: the first heartbeat reads the mailbox anyway.
@@ -235,6 +265,7 @@ export async function runDaemon(opts: RunDaemonOptions): Promise<number> {
     if (readText(paths.pidFile)?.trim() === String(process.pid)) safeUnlink(paths.pidFile);
   }
   log("Daemon stopped");
+  reporting.close();
   guard.release();
   return 0;
 }

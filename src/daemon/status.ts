@@ -29,6 +29,8 @@ export interface DaemonStatus {
   tick_pid: number | null;
   /** Poke backoff per agent, as the daemon last saved it. */
   pokes: Array<{ agent: string; interval_ms: number; last_poke: string | null; unanswered: number }>;
+  /** gtd's executable was replaced (an upgrade) since this daemon started: it runs the old one until restarted. */
+  executable_replaced: { path: string; noticed_at: string } | null;
   /** Lifecycle requests the daemon is still working on (tried, not done), and how many it has finished. */
   requests: { pending: Array<{ id: string; attempts: number; last_error: string | null }>; done: number };
 }
@@ -52,9 +54,16 @@ export function daemonStatus(paths: TownPaths, nowMs: number): DaemonStatus {
     stale_pid_file: probe.stalePidFile ? { pid: probe.pidFile.pid, content: (probe.pidFile.raw ?? "").slice(0, 40) } : null,
     state_problem: problem,
     tick_pid: probe.tickPid,
+    executable_replaced: fromState ? replacedNote(state.extra.executable_replaced) : null,
     pokes: fromState ? pokeSummary(state.extra.backoff) : [],
     requests: fromState ? requestSummary(state.extra.requests) : { pending: [], done: 0 },
   };
+}
+
+function replacedNote(raw: unknown): DaemonStatus["executable_replaced"] {
+  if (!raw || typeof raw !== "object") return null;
+  const { path, noticed_at } = raw as Record<string, unknown>;
+  return typeof path === "string" && typeof noticed_at === "string" ? { path, noticed_at } : null;
 }
 
 function pokeSummary(raw: unknown): DaemonStatus["pokes"] {
@@ -109,6 +118,9 @@ export function renderStatus(s: DaemonStatus, style: Style = PLAIN): string[] {
   if (next) lines.push(`  Next heartbeat: ${clock(next)}${s.heartbeat ? ` (${/\s/.test(s.heartbeat) ? `cron "${s.heartbeat}"` : `every ${s.heartbeat}`})` : ""}`);
   if (style.table) lines.push(...pokeTable(s, style), ...requestTable(s, style));
   else lines.push(...pokeLines(s), ...requestLines(s));
+  const replaced = s.executable_replaced;
+  const noticed = replaced ? parseGoTime(replaced.noticed_at) : null;
+  if (replaced) lines.push(`  ${paint(style, "yellow", "Note:")} ${replaced.path} was replaced${noticed ? ` (noticed ${clock(noticed)})` : ""}; restart the daemon to run the new one`);
   if (s.state_problem) lines.push(`  ${paint(style, "yellow", "Warning:")} state.json unreadable: ${s.state_problem}`);
   return lines;
 }

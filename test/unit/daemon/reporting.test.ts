@@ -39,7 +39,7 @@ describe("reporting", () => {
     const logs: string[] = [];
     const exe = join(dir, "gtd");
     writeFileSync(exe, "v1");
-    const r = createReporting({ env: { NOTIFY_SOCKET: sock.path }, pid: 1, paths: townPaths(dir), log: (l) => logs.push(l), config: defaultConfig, executable: exe, now: Date.now });
+    const r = createReporting({ env: { NOTIFY_SOCKET: sock.path }, pid: 1, paths: townPaths(dir), log: (l) => logs.push(l), config: defaultConfig, executable: exe, now: Date.now, saveState: () => {} });
     r.passStarted("heartbeat");
     r.passFinished("heartbeat", heartbeatCtx(defaultConfig(), 1, "running"), 5);
     r.passFinished("lifecycle", heartbeatCtx(defaultConfig(), 1, "running"), 5); // no STATUS for a lifecycle pass
@@ -59,7 +59,7 @@ describe("reporting", () => {
 
   test("WATCHDOG=1 reaches the socket at half the window while the loop is idle", async () => {
     sock = await notifySocket(join(dir, "notify"));
-    const r = createReporting({ env: { NOTIFY_SOCKET: sock.path, WATCHDOG_USEC: "200000" }, pid: 1, paths: townPaths(dir), log: () => {}, config: defaultConfig, executable: join(dir, "none"), now: Date.now });
+    const r = createReporting({ env: { NOTIFY_SOCKET: sock.path, WATCHDOG_USEC: "200000" }, pid: 1, paths: townPaths(dir), log: () => {}, config: defaultConfig, executable: join(dir, "none"), now: Date.now, saveState: () => {} });
     await sock.waitFor((m) => m === "WATCHDOG=1", "a ping while idle");
     r.close();
   });
@@ -74,7 +74,7 @@ describe("reporting", () => {
   test("the metrics file after each heartbeat (relative to the town), and one warning when it cannot be written", () => {
     const logs: string[] = [];
     let config: Config = { ...defaultConfig(), metrics: { file: "gtd.prom" } };
-    const r = createReporting({ env: {}, pid: 1, paths: townPaths(dir), log: (l) => logs.push(l), config: () => config, executable: join(dir, "none"), now: () => 1_700_000_000_000 });
+    const r = createReporting({ env: {}, pid: 1, paths: townPaths(dir), log: (l) => logs.push(l), config: () => config, executable: join(dir, "none"), now: () => 1_700_000_000_000, saveState: () => {} });
     r.passFinished("heartbeat", heartbeatCtx(config, 1, "running"), 20);
     const text = readFileSync(join(dir, "gtd.prom"), "utf8");
     expect(text).toContain("gtd_heartbeats_total 1\n");
@@ -91,7 +91,8 @@ describe("reporting", () => {
     const exe = join(dir, "gtd");
     writeFileSync(exe, "v1");
     const logs: string[] = [];
-    const r = createReporting({ env: {}, pid: 1, paths: townPaths(dir), log: (l) => logs.push(l), config: defaultConfig, executable: exe, now: () => 1_700_000_000_000 });
+    let saves = 0;
+    const r = createReporting({ env: {}, pid: 1, paths: townPaths(dir), log: (l) => logs.push(l), config: defaultConfig, executable: exe, now: () => 1_700_000_000_000, saveState: () => void saves++ });
     const ctx = heartbeatCtx(defaultConfig(), 1, "running");
     r.passFinished("heartbeat", ctx, 1);
     expect(logs).toEqual([]);
@@ -102,6 +103,7 @@ describe("reporting", () => {
     expect(logs).toHaveLength(1);
     expect(logs[0]).toContain(`gtd's executable ${exe} has been replaced since this daemon started`);
     expect(ctx.state.extra.executable_replaced).toEqual({ path: exe, noticed_at: "2023-11-14T22:13:20Z" });
+    expect(saves).toBe(1);
   });
 
   test("statusLine counts open requests", () => {
