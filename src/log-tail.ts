@@ -1,5 +1,6 @@
 /** `gtd logs`: the last N lines, and follow that survives rotation (the file is renamed and recreated). */
 import { closeSync, constants, fstatSync, openSync, readSync, statSync } from "node:fs";
+import { rfc3339Local } from "./log.ts";
 
 /** Non-blocking: a FIFO put where the log was must not hang `gtd logs` (it is then skipped as not a file). */
 const READ_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK;
@@ -98,4 +99,37 @@ function stat(path: string): { ino: number; size: number } | null {
   } catch {
     return null;
   }
+}
+
+const TEXT_LINE = /^(\d{4})\/(\d\d)\/(\d\d) (\d\d):(\d\d):(\d\d) (.*)$/;
+
+/**
+ * One log line, of either format, as a JSON line (`gtd logs --json`): JSON lines pass through as they
+ * are; a text line becomes `{"time","event":"daemon.message","message"}` (the text format carries no
+ * event names); anything else is kept whole as `{"event":"log.unparsed","message"}`.
+ */
+export function logLineAsJson(line: string): string {
+  if (line.startsWith("{")) {
+    try {
+      const v = JSON.parse(line) as unknown;
+      if (v && typeof v === "object" && !Array.isArray(v)) return JSON.stringify(v);
+    } catch {
+      // Not one of ours: kept below as text.
+    }
+  }
+  const m = TEXT_LINE.exec(line);
+  if (!m) return JSON.stringify({ event: "log.unparsed", message: line });
+  const [, y, mo, d, h, mi, s, message] = m;
+  const ms = new Date(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s)).getTime();
+  return JSON.stringify({ time: rfc3339Local(ms), event: "daemon.message", message });
+}
+
+/** For follow: cut text at newlines, carrying an unfinished last line to the next chunk. */
+export function lineSplitter(emit: (line: string) => void): (chunk: string) => void {
+  let rest = "";
+  return (chunk) => {
+    const parts = (rest + chunk).split("\n");
+    rest = parts.pop() ?? "";
+    for (const p of parts) if (p !== "") emit(p);
+  };
 }

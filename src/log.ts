@@ -16,12 +16,16 @@ export interface FileLogOptions {
   mirror?: ((line: string) => void) | undefined;
   /** Called after each rotation, once the new file exists (the daemon re-points its stderr at it). */
   onRotate?: (() => void) | undefined;
+  /** "text": the original's lines (default); "json": one object per line (jsonLogLine). */
+  format?: LogFormat;
 }
+
+export type LogFormat = "text" | "json";
 
 export interface FileLog {
   log: Log;
-  /** Apply new rotation limits (SIGHUP reload). */
-  configure(maxBytes: number, files: number): void;
+  /** Apply new rotation limits and format (SIGHUP reload). */
+  configure(maxBytes: number, files: number, format?: LogFormat): void;
 }
 
 export function rotatedName(path: string, n: number): string {
@@ -73,6 +77,7 @@ export function openAppendSafe(path: string): number {
 
 export function createFileLog(opts: FileLogOptions): FileLog {
   let { maxBytes, files } = opts;
+  let format: LogFormat = opts.format ?? "text";
   mkdirSync(dirname(opts.path), { recursive: true, mode: 0o755 });
   // Where lines go while the file is refused: the mirror, or else stderr (launched by `gtd start`, the
   // log file gtd itself opened at start-up, safely).
@@ -100,10 +105,12 @@ export function createFileLog(opts: FileLogOptions): FileLog {
     }
   };
 
-  const log: Log = (message) => {
-    // One decision, one line: a message never spans lines in the file.
-    const line = logLine(message, opts.clock.now());
-    opts.mirror?.(line);
+  const log: Log = (message, event, data) => {
+    // One decision, one line: a message never spans lines in the file. The mirror (a terminal, the
+    // journal) always gets the readable form.
+    const text = logLine(message, opts.clock.now());
+    const line = format === "json" ? jsonLogLine(message, opts.clock.now(), event, data) : text;
+    opts.mirror?.(text);
     let fd: number | null = null;
     try {
       fd = openAppendSafe(opts.path);
@@ -142,9 +149,10 @@ export function createFileLog(opts: FileLogOptions): FileLog {
 
   return {
     log,
-    configure(newMax, newFiles) {
+    configure(newMax, newFiles, newFormat) {
       maxBytes = newMax;
       files = newFiles;
+      if (newFormat) format = newFormat;
     },
   };
 }
@@ -189,4 +197,29 @@ export function capMessage(message: string): string {
 /** A line in the log's own format, for writing to a stderr that is the log. */
 export function logLine(message: string, nowMs = Date.now()): string {
   return `${formatLogStamp(nowMs)} ${capMessage(message).replace(/[\r\n]+/g, " ")}\n`;
+}
+
+/** A decision's data in a JSON line is dropped past this: the message already says what happened. */
+const JSON_DATA_CAP_CHARS = 4000;
+
+/**
+ * A JSON log line: `{"time","event","message"[,"data"]}`. `event` is stable for scripts: the step and
+ * action of a decision (`pokeAgents.poked`), else `daemon.message`. The time is RFC 3339 with its offset.
+ */
+export function jsonLogLine(message: string, nowMs: number, event = "daemon.message", data?: Record<string, unknown>): string {
+  const out: Record<string, unknown> = { time: rfc3339Local(nowMs), event, message: capMessage(message) };
+  if (data) {
+    const text = JSON.stringify(data);
+    if (text !== undefined && text.length <= JSON_DATA_CAP_CHARS) out.data = data;
+  }
+  return `${JSON.stringify(out)}\n`;
+}
+
+/** `2026-11-30T23:49:06+01:00`: local time, as the text log's stamps are, with the offset that says so. */
+export function rfc3339Local(ms: number): string {
+  const d = new Date(ms);
+  const pad = (n: number) => String(Math.abs(n)).padStart(2, "0");
+  const off = -d.getTimezoneOffset();
+  const zone = off === 0 ? "Z" : `${off > 0 ? "+" : "-"}${pad(Math.trunc(off / 60))}:${pad(off % 60)}`;
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}${zone}`;
 }

@@ -12,7 +12,11 @@ export interface Clock {
 /** Sleeps that shutdown can cut short: resolves early (never rejects) when the signal aborts. */
 export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
 
-export type Log = (message: string) => void;
+/**
+ * One log line. `event` is a stable name for scripts (`pokeAgents.poked`, `daemon.message`), written
+ * with `data` only in the JSON log format (log.format "json"); the text format is the original's.
+ */
+export type Log = (message: string, event?: string, data?: Record<string, unknown>) => void;
 
 export interface SessionInfo {
   name: string;

@@ -9,7 +9,7 @@ export const EXAMPLES: Record<string, string[]> = {
   start: ["gtd start", "gtd start --foreground                # under systemd or in a pane", 'gtd start --heartbeat 30s', 'gtd start --heartbeat "*/2 * * * *"'],
   stop: ["gtd stop", "gtd stop --timeout 30s"],
   status: ["gtd status", "gtd status --json | jq .running", "gtd status >/dev/null || echo not running"],
-  logs: ["gtd logs", "gtd logs -n 200", "gtd logs -f"],
+  logs: ["gtd logs", "gtd logs -n 200", "gtd logs -f", "gtd logs --json | jq -r .event"],
   signal: ["gtd signal                            # process lifecycle mail now"],
   request: ["gtd request cycle                     # inside a gtd-started session ($GT_IDENTITY)", "gtd request restart --as gastown-witness"],
   tick: ["gtd tick --dry-run", "gtd tick --dry-run --json"],

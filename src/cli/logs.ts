@@ -1,7 +1,7 @@
 import { defineCommand } from "citty";
 import { existsSync } from "node:fs";
 import { GtdError } from "../errors.ts";
-import { follow, lastLines } from "../log-tail.ts";
+import { follow, lastLines, lineSplitter, logLineAsJson } from "../log-tail.ts";
 import { out, townArg, townFromArgs } from "./args.ts";
 
 export default defineCommand({
@@ -10,6 +10,7 @@ export default defineCommand({
     ...townArg,
     lines: { type: "string", alias: "n", default: "50", valueHint: "N", description: "How many lines (default 50)" },
     follow: { type: "boolean", alias: "f", description: "Keep printing new lines (survives log rotation)" },
+    json: { type: "boolean", description: "One JSON object per line, whichever format the log is in" },
   },
   async run({ args }) {
     const paths = townFromArgs(args);
@@ -18,12 +19,13 @@ export default defineCommand({
     if (!existsSync(paths.logFile) && !args.follow) {
       throw new GtdError("NOT_FOUND", `no log file found at ${paths.logFile}`, "the daemon has not run in this town yet");
     }
-    for (const line of lastLines(paths.logFile, n)) out(line);
+    const show = args.json ? (line: string) => out(logLineAsJson(line)) : out;
+    for (const line of lastLines(paths.logFile, n)) show(line);
     if (!args.follow) return 0;
     const stop = new AbortController();
     process.once("SIGINT", () => stop.abort());
     process.once("SIGTERM", () => stop.abort());
-    await follow(paths.logFile, (s) => process.stdout.write(s), stop.signal);
+    await follow(paths.logFile, args.json ? lineSplitter(show) : (s) => process.stdout.write(s), stop.signal);
     return 0;
   },
 });

@@ -24,7 +24,7 @@ export interface Config {
   mailbox: { preset: MailboxPreset; inbox: string[]; close: string[]; send: string[]; sync: string[] | null };
   requests: { maxAttempts: number; maxAgeMs: number };
   timeouts: { tmuxMs: number; mailboxMs: number; gitMs: number; stopMs: number };
-  log: { maxBytes: number; files: number };
+  log: { maxBytes: number; files: number; format: "text" | "json" };
   tmux: { socket: string | null };
   /** Where the metrics file goes, as configured (resolved against the town root by the daemon); null: none. */
   metrics: { file: string | null };
@@ -56,7 +56,7 @@ export function buildConfig(values: Record<SettingKey, unknown>): Config {
     },
     requests: { maxAttempts: values["requests.maxAttempts"] as number, maxAgeMs: ms("requests.maxAge") },
     timeouts: { tmuxMs: ms("timeouts.tmux"), mailboxMs: ms("timeouts.mailbox"), gitMs: ms("timeouts.git"), stopMs: ms("timeouts.stop") },
-    log: { maxBytes: typeof size === "number" ? size : parseSize(size as string)!, files: values["log.files"] as number },
+    log: { maxBytes: typeof size === "number" ? size : parseSize(size as string)!, files: values["log.files"] as number, format: values["log.format"] as "text" | "json" },
     tmux: { socket: values["tmux.socket"] as string | null },
     metrics: { file: values["metrics.file"] as string | null },
   };

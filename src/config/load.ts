@@ -57,6 +57,7 @@ const KIND: Record<SettingKind, { schema: v.GenericSchema; form: string; rangedF
   },
   strategy: { schema: v.picklist(["fixed", "geometric", "exponential"]), form: '"fixed", "geometric" or "exponential"' },
   mailboxPreset: { schema: v.picklist(["bd", "gt"]), form: '"bd" (bd mail) or "gt" (gt mail)' },
+  logFormat: { schema: v.picklist(["text", "json"]), form: '"text" or "json"' },
   // Only a .prom file: config.json is writable by the town's agents, and this path is written outside
   // the town; the suffix keeps a hostile config from turning gtd into a writer of arbitrary files.
   metricsFile: {

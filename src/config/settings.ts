@@ -17,7 +17,8 @@ export type SettingKind =
   | "optionalSocket" // a tmux -L socket name, or null for the default server
   | "strategy"
   | "mailboxPreset" // "bd" or "gt": which mail command set the mailbox.* defaults come from
-  | "metricsFile"; // a path ending in .prom, or null for none
+  | "metricsFile" // a path ending in .prom, or null for none
+  | "logFormat"; // "text" (the original's lines) or "json" (one object per line)
 
 export interface Setting {
   kind: SettingKind;
@@ -62,6 +63,7 @@ export const SETTINGS = {
   "timeouts.git": { kind: "duration", default: "2m", why: "a fetch of a large repository over a slow link", range: TIMER_RANGE },
   "timeouts.stop": { kind: "duration", default: "10s", why: "long enough for a lifecycle action to finish; then `gtd stop` sends SIGKILL", range: TIMER_RANGE },
   "log.maxSize": { kind: "size", default: "10MB", why: "weeks of heartbeats in one file" },
+  "log.format": { kind: "logFormat", default: "text", why: "the original's lines; \"json\" writes one object per line with a stable event field, for log shippers" },
   "log.files": { kind: "int", default: 3, why: "the current log plus two rotated ones" },
   "metrics.file": { kind: "metricsFile", default: null, why: "opt-in: a Prometheus text file for node_exporter's textfile collector, rewritten after each heartbeat" },
   "tmux.socket": { kind: "optionalSocket", default: null, why: "the default tmux server, as the original (TMUX_TMPDIR respected)" },

@@ -75,6 +75,7 @@ export async function runDaemon(opts: RunDaemonOptions): Promise<number> {
     path: paths.logFile,
     maxBytes: config.log.maxBytes,
     files: config.log.files,
+    format: config.log.format,
     clock: { now: () => Date.now() },
     mirror: opts.mirror && !stderrIsLog ? (line) => process.stderr.write(line) : undefined,
     // Launched by `gtd start`, stderr is the log file: after a rotation it would point at daemon.log.1
@@ -83,8 +84,8 @@ export async function runDaemon(opts: RunDaemonOptions): Promise<number> {
   });
   // Every log line is a sign of life for the systemd watchdog (reporting.ts).
   let reporting: Reporting | null = null;
-  const log = (line: string) => {
-    fileLog.log(line);
+  const log = (line: string, event?: string, data?: Record<string, unknown>) => {
+    fileLog.log(line, event, data);
     reporting?.progress();
   };
   const memory = new Memory();
@@ -180,7 +181,7 @@ export async function runDaemon(opts: RunDaemonOptions): Promise<number> {
     const heartbeatChanged = loaded.config.heartbeat !== config.heartbeat;
     config = loaded.config;
     ports = buildPorts(config, paths, log, exclusive);
-    fileLog.configure(config.log.maxBytes, config.log.files);
+    fileLog.configure(config.log.maxBytes, config.log.files, config.log.format);
     if (heartbeatChanged && schedule && !stopReason) {
       schedule.stop();
       schedule = await startSchedule(config.heartbeat, () => queue.request("heartbeat"));

@@ -98,7 +98,7 @@ export type Step = (ctx: TickContext) => Promise<TickContext>;
 /** Record a decision and log its line: the log says what was decided and why, one line each. */
 export function decide(ctx: TickContext, step: StepName, action: string, message: string, data?: Record<string, unknown>): void {
   ctx.decisions.push(data ? { step, action, message, data } : { step, action, message });
-  ctx.ports.log(message);
+  ctx.ports.log(message, `${step}.${action}`, data);
 }
 
 export interface NewTickContext {

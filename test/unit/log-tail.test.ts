@@ -41,3 +41,16 @@ test("a huge log without newlines is read back only up to the cap", () => {
   expect(lines[0]!.length).toBeLessThan(17 * 1024 * 1024);
   expect(lines[0]!.length).toBeGreaterThan(15 * 1024 * 1024);
 });
+
+test("logLineAsJson: JSON lines pass through, text lines get a time and daemon.message, anything else is kept", async () => {
+  const { logLineAsJson } = await import("../../src/log-tail.ts");
+  const { jsonLogLine, rfc3339Local } = await import("../../src/log.ts");
+  const ms = new Date(2026, 10, 30, 23, 49, 6).getTime();
+  const json = jsonLogLine("Poked Deacon (stale)", ms, "pokeAgents.poked", { agent: "deacon" }).trimEnd();
+  expect(JSON.parse(json)).toEqual({ time: rfc3339Local(ms), event: "pokeAgents.poked", message: "Poked Deacon (stale)", data: { agent: "deacon" } });
+  expect(logLineAsJson(json)).toBe(json);
+  expect(JSON.parse(logLineAsJson("2026/11/30 23:49:06 Heartbeat starting"))).toEqual({ time: rfc3339Local(ms), event: "daemon.message", message: "Heartbeat starting" });
+  expect(JSON.parse(logLineAsJson("{not json"))).toEqual({ event: "log.unparsed", message: "{not json" });
+  // Huge data is left out; the message says what happened.
+  expect(JSON.parse(jsonLogLine("x", ms, "e", { big: "y".repeat(10_000) })).data).toBeUndefined();
+});

@@ -24,7 +24,7 @@ const EXPECTED_DEFAULTS: Config = {
   },
   requests: { maxAttempts: 3, maxAgeMs: 6 * 60 * MIN },
   timeouts: { tmuxMs: 5000, mailboxMs: 30_000, gitMs: 2 * MIN, stopMs: 10_000 },
-  log: { maxBytes: 10_000_000, files: 3 },
+  log: { maxBytes: 10_000_000, files: 3, format: "text" },
   tmux: { socket: null },
   metrics: { file: null },
 };
@@ -61,6 +61,7 @@ describe("defaults", () => {
       "timeouts.git": "2m",
       "timeouts.stop": "10s",
       "log.maxSize": "10MB",
+      "log.format": "text",
       "log.files": 3,
       "metrics.file": null,
       "tmux.socket": null,
