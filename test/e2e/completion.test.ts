@@ -41,7 +41,7 @@ test("bash: loads without error and completes commands, flags, words and agents"
   expect(load.stdout.toString().trim()).toBe("complete -F _gtd gtd");
 
   expect(bashComplete(r.stdout, ["gtd", "re"])).toEqual(["request"]);
-  expect(bashComplete(r.stdout, ["gtd", "logs", "--"])).toEqual(["--town", "--lines", "--follow", "--help"]);
+  expect(bashComplete(r.stdout, ["gtd", "logs", "--"])).toEqual(["--town", "--lines", "--follow", "--json", "--help"]);
   expect(bashComplete(r.stdout, ["gtd", "request", ""])).toEqual(["cycle", "restart", "shutdown"]);
   expect(bashComplete(r.stdout, ["gtd", "request", "cycle", "--as", ""])).toEqual(["mayor", "gastown-witness", "gastown-refinery", "gastown-crew-joe"]);
   expect(bashComplete(r.stdout, ["gtd", "request", "cycle", "--as", "gastown-c"])).toEqual(["gastown-crew-joe"]);
