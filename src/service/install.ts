@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { GtdError } from "../errors.ts";
 import { describeFailure, type Runner } from "../proc.ts";
 import { readText, safeUnlink, writeFileAtomic } from "../store.ts";
-import { launchdLabel, launchdPlist, serviceName, systemdUnit, type ServiceKind, type ServiceScope, type ServiceSpec } from "./units.ts";
+import { launchdLabel, xml, launchdPlist, serviceName, systemdUnit, type ServiceKind, type ServiceScope, type ServiceSpec } from "./units.ts";
 
 export interface ServiceHost {
   run: Runner;
@@ -45,7 +45,7 @@ async function must(host: ServiceHost, argv: string[]): Promise<void> {
 
 /** Ours when the file runs gtd for this very town; anything else in that place is not ours to replace. */
 function ownedBy(text: string, town: string, kind: ServiceKind): boolean {
-  if (kind === "launchd") return text.includes(`<string>${town.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;")}</string>`);
+  if (kind === "launchd") return text.includes(`<string>${xml(town)}</string>`);
   return text.split("\n").some((l) => l.startsWith("ExecStart=") && l.includes(" start --foreground --town ") && l.includes(town));
 }
 

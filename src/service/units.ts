@@ -83,7 +83,8 @@ export function systemdUnit(spec: ServiceSpec): string {
   return lines.join("\n");
 }
 
-const xml = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+/** Text as XML character data or an attribute value. */
+export const xml = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 
 /** The launchd label: reverse-DNS, one per town. */
 export function launchdLabel(town: string): string {
