@@ -2,7 +2,33 @@
  * The ports the core is written against. The daemon wires the real ones; unit tests pass fakes.
  * Nothing in src/tick, src/agents or src/lifecycle reaches for process, timers or tmux directly.
  */
-import type { Runner } from "./proc.ts";
+
+/** A subprocess run: argv (never a shell string), a timeout, a capped result instead of an exception. */
+export interface RunOptions {
+  cwd?: string;
+  timeoutMs: number;
+  env?: Record<string, string | undefined>;
+  input?: string;
+  signal?: AbortSignal;
+  /** Bytes of stdout kept; one more and the command is killed. Default STDOUT_CAP_BYTES. */
+  stdoutCapBytes?: number;
+  /** Bytes of stderr kept; one more and the command is killed. Default STDERR_CAP_BYTES. */
+  stderrCapBytes?: number;
+}
+
+export interface RunResult {
+  /** Exit status; null when the process was killed (timeout, abort, output cap) or could not start. */
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+  /** Set when the command could not be found or started (bash's 127/126). */
+  notFound: boolean;
+  /** Set when a stream passed its cap: the command was killed; output kept is what fit under the cap. */
+  outputExceeded?: { stream: "stdout" | "stderr"; capBytes: number };
+}
+
+export type Runner = (argv: string[], opts: RunOptions) => Promise<RunResult>;
 
 export interface Clock {
   /** Epoch milliseconds. */

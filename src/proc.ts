@@ -3,31 +3,9 @@
  * a timeout, an optional abort signal, a cap on captured output, and a result instead of an exception.
  */
 import { isDirectory } from "./store.ts";
-export interface RunOptions {
-  cwd?: string;
-  timeoutMs: number;
-  env?: Record<string, string | undefined>;
-  input?: string;
-  signal?: AbortSignal;
-  /** Bytes of stdout kept; one more and the command is killed. Default STDOUT_CAP_BYTES. */
-  stdoutCapBytes?: number;
-  /** Bytes of stderr kept; one more and the command is killed. Default STDERR_CAP_BYTES. */
-  stderrCapBytes?: number;
-}
-
-export interface RunResult {
-  /** Exit status; null when the process was killed (timeout, abort, output cap) or could not start. */
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  timedOut: boolean;
-  /** Set when the command could not be found or started (bash's 127/126). */
-  notFound: boolean;
-  /** Set when a stream passed its cap: the command was killed; output kept is what fit under the cap. */
-  outputExceeded?: { stream: "stdout" | "stderr"; capBytes: number };
-}
-
-export type Runner = (argv: string[], opts: RunOptions) => Promise<RunResult>;
+import type { RunOptions, RunResult, Runner } from "./ports.ts";
+/** The Runner type lives with the ports; re-exported for the adapters that implement it. */
+export type { RunOptions, RunResult, Runner };
 
 const MiB = 1024 * 1024;
 /**
