@@ -20,6 +20,7 @@ import * as v from "valibot";
 import { formatGoDuration } from "./duration.ts";
 import { formatGoTime, GO_ZERO_TIME, parseGoTime } from "./gotime.ts";
 import { readJson, safeUnlink, writeFileAtomic } from "./store.ts";
+import { GoTimeText } from "./core/schema.ts";
 
 export interface Slot {
   slot: string;
@@ -37,10 +38,7 @@ export interface CorruptSlot {
   corrupt: string;
 }
 
-const goTime = v.pipe(
-  v.string(),
-  v.check((s) => parseGoTime(s) !== undefined, "expected an RFC3339 time"),
-);
+const goTime = GoTimeText;
 
 // looseObject: Go ignores unknown fields, and so do we. Text fields default as Go's zero values do.
 const SlotFileSchema = v.looseObject({

@@ -10,6 +10,7 @@
 import * as v from "valibot";
 import { formatGoTime, GO_ZERO_TIME, parseGoTime } from "./gotime.ts";
 import { quarantine, readJson, writeFileAtomic } from "./store.ts";
+import { GoTimeText } from "./core/schema.ts";
 
 export interface DaemonState {
   running: boolean;
@@ -29,10 +30,7 @@ export function keyedByOutside<T>(): Record<string, T> {
 const ORIGINAL_KEYS = ["running", "pid", "started_at", "last_heartbeat", "heartbeat_count"] as const;
 const isOriginalKey = (k: string) => (ORIGINAL_KEYS as readonly string[]).includes(k);
 
-const goTime = v.pipe(
-  v.string(),
-  v.check((s) => parseGoTime(s) !== undefined, "expected an RFC3339 time"),
-);
+const goTime = GoTimeText;
 
 const OriginalFields = v.object({
   running: v.optional(v.boolean(), false),

@@ -5,6 +5,7 @@
 import { closeSync, constants, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, realpathSync, renameSync, statSync, unlinkSync, writeSync, type Stats } from "node:fs";
 import { basename, dirname, join, sep } from "node:path";
 import * as v from "valibot";
+import { describeIssues } from "./core/schema.ts";
 import { GtdError } from "./errors.ts";
 
 export type ReadResult<T> =
@@ -164,13 +165,7 @@ export function parseJsonText<S extends v.GenericSchema>(text: string, schema: S
   return { kind: "ok", value: parsed.output };
 }
 
-/** valibot issues as one short line: `field.path: message`. */
-export function describeIssues(issues: readonly v.BaseIssue<unknown>[]): string {
-  const first = issues[0];
-  if (!first) return "invalid";
-  const path = v.getDotPath(first);
-  return path ? `${path}: ${first.message}` : first.message;
-}
+export { describeIssues };
 
 /** Move a corrupt file aside as `<name>.corrupt-<stamp>` so a person can look at it later. */
 export function quarantine(path: string, nowMs: number): string | null {

@@ -3,9 +3,9 @@
  * is rendered from it.
  */
 import { formatGoDuration } from "../duration.ts";
-import { fromJson } from "../backoff.ts";
+import { fromJson } from "../core/backoff.ts";
 import { formatGoTime, parseGoTime } from "../gotime.ts";
-import { loadLedger } from "../lifecycle/requests.ts";
+import { loadLedger } from "../core/ledger.ts";
 import { readState } from "../state.ts";
 import type { TownPaths } from "../town.ts";
 import { paint, PLAIN, table, type Style } from "../text-table.ts";

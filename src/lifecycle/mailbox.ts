@@ -12,6 +12,7 @@ import type { InboxResult, MailboxPort, MailMessage } from "../ports.ts";
 import { describeFailure, type RunResult, type Runner } from "../proc.ts";
 import { describeIssues } from "../store.ts";
 import { quote } from "../quote.ts";
+import { messageIdProblem } from "../core/message-id.ts";
 
 export interface MailboxOptions {
   inbox: string[];
@@ -25,17 +26,7 @@ export interface MailboxOptions {
   env?: Record<string, string | undefined>;
 }
 
-/**
- * Message ids become argv elements of the close command. bd ids look like `gt-abc12` or `bd-1.2`; the
- * leading-`-` rule keeps an id such as `-rf` or `--all` from being read as a flag.
- */
-const MESSAGE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-
-export function messageIdProblem(id: string): string | null {
-  if (!MESSAGE_ID.test(id)) return `invalid message id ${quote(id)} (letters, digits, . _ : - only, at most 128)`;
-  if (id.startsWith("-")) return `invalid message id ${quote(id)} (must not start with -)`;
-  return null;
-}
+export { messageIdProblem };
 
 const optionalText = v.optional(v.nullable(v.string()));
 

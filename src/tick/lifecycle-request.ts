@@ -11,7 +11,7 @@ import { formatGoDuration } from "../duration.ts";
 import { errorText } from "../errors.ts";
 import { executeLifecycleAction } from "../lifecycle/actions.ts";
 import type { LifecycleAction, ParsedTitle } from "../lifecycle/parse.ts";
-import { clipError, judgeRequest, LEDGER_KEY, ledgerToJson, touchEntry, type RequestEntry } from "../lifecycle/requests.ts";
+import { clipError, judgeRequest, LEDGER_KEY, ledgerToJson, touchEntry, type RequestEntry } from "../core/ledger.ts";
 import { agentOutsideTown, clearRequestFlag, flagKey, verifyRequestFlag } from "../lifecycle/verify.ts";
 import type { MailMessage } from "../ports.ts";
 import { writeState } from "../state.ts";

@@ -22,7 +22,7 @@ import { formatGoDuration } from "../duration.ts";
 import { errorText } from "../errors.ts";
 import { messageIdProblem } from "../lifecycle/mailbox.ts";
 import { parseLifecycleTitle } from "../lifecycle/parse.ts";
-import { judgeRequest, LEDGER_CAP, LEDGER_KEY, loadLedger, makeRoom, pickRequests, pruneAfterMs, pruneLedger } from "../lifecycle/requests.ts";
+import { judgeRequest, LEDGER_CAP, LEDGER_KEY, loadLedger, makeRoom, pickRequests, pruneAfterMs, pruneLedger } from "../core/ledger.ts";
 import type { InboxResult, MailMessage } from "../ports.ts";
 import { rateKey, type Step, type TickContext } from "./context.ts";
 import { handleRequest, INBOX_ERROR_WINDOW_MS, once, say, store, type Ledger, type RequestTitle } from "./lifecycle-request.ts";

@@ -20,7 +20,7 @@ import {
   shouldPoke,
   toJson,
   type BackoffState,
-} from "../backoff.ts";
+} from "../core/backoff.ts";
 import { readFreshness } from "../agents/freshness.ts";
 import { formatGoDuration } from "../duration.ts";
 import { errorText } from "../errors.ts";

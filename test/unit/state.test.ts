@@ -3,8 +3,8 @@ import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { formatGoTime, formatLogStamp, GO_ZERO_TIME, parseGoTime } from "../../src/gotime.ts";
-import { fromJson as backoffFromJson, toJson as backoffToJson, type BackoffState } from "../../src/backoff.ts";
-import { ledgerToJson, loadLedger, type RequestEntry } from "../../src/lifecycle/requests.ts";
+import { fromJson as backoffFromJson, toJson as backoffToJson, type BackoffState } from "../../src/core/backoff.ts";
+import { ledgerToJson, loadLedger, type RequestEntry } from "../../src/core/ledger.ts";
 import { emptyState, readState, serializeState, writeState, type DaemonState } from "../../src/state.ts";
 
 const FIXTURE = join(import.meta.dir, "..", "fixtures", "state", "original-state.json");

@@ -9,10 +9,10 @@ import {
   shouldPoke,
   toJson,
   type BackoffState,
-} from "../../src/backoff.ts";
-import type { BackoffConfig } from "../../src/config/index.ts";
-import { formatGoDuration } from "../../src/duration.ts";
-import { formatGoTime } from "../../src/gotime.ts";
+} from "../../../src/core/backoff.ts";
+import type { BackoffConfig } from "../../../src/config/index.ts";
+import { formatGoDuration } from "../../../src/duration.ts";
+import { formatGoTime } from "../../../src/gotime.ts";
 
 const MIN = 60_000;
 const defaults: BackoffConfig = { strategy: "geometric", baseMs: 5 * MIN, maxMs: 30 * MIN, factor: 1.5 };

@@ -21,8 +21,8 @@
  */
 import * as v from "valibot";
 import { formatGoTime, parseGoTime } from "../gotime.ts";
-import { describeIssues } from "../store.ts";
-import { messageIdProblem } from "./mailbox.ts";
+import { messageIdProblem } from "./message-id.ts";
+import { describeIssues, GoInstant } from "./schema.ts";
 
 export const LEDGER_KEY = "requests";
 
@@ -52,11 +52,7 @@ export interface RequestEntry {
   done: boolean;
 }
 
-const time = v.pipe(
-  v.string(),
-  v.transform((s) => parseGoTime(s)),
-  v.number("expected an RFC3339 time"),
-);
+const time = GoInstant;
 
 const EntrySchema = v.object({
   attempts: v.pipe(v.number(), v.integer(), v.minValue(0)),

@@ -14,7 +14,7 @@ import {
   requestAgeMs,
   touchEntry,
   type RequestEntry,
-} from "../../../src/lifecycle/requests.ts";
+} from "../../../src/core/ledger.ts";
 
 const T0 = Date.UTC(2025, 11, 20, 18, 0, 0);
 const H = 3_600_000;

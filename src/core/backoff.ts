@@ -7,8 +7,9 @@
  * original did) makes the next check fall a few ms short and skips a whole tick after every poke.
  */
 import * as v from "valibot";
-import type { BackoffConfig } from "./config/index.ts";
-import { formatGoTime, parseGoTime } from "./gotime.ts";
+import type { BackoffConfig } from "../config/index.ts";
+import { formatGoTime } from "../gotime.ts";
+import { GoTime } from "./schema.ts";
 
 export interface BackoffState {
   /** Current poke interval. Kept exact to whole nanoseconds (1e-6 ms), as Go's integer Duration. */
@@ -77,11 +78,7 @@ export function recordActivity(state: BackoffState, nowMs: number, cfg: BackoffC
 
 // ---- persistence: state.json key `backoff`, agent id → entry (a Map in memory: ids are outside data) ----
 
-const goTimeOrNull = v.pipe(
-  v.nullable(v.string()),
-  v.check((s) => s === null || parseGoTime(s) !== undefined, "expected an RFC3339 time or null"),
-  v.transform((s) => (s === null ? null : (parseGoTime(s) ?? null))),
-);
+const goTimeOrNull = v.nullable(GoTime);
 
 /** One persisted entry. looseObject: a later version may add fields; we keep reading. */
 export const BackoffEntrySchema = v.looseObject({
