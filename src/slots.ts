@@ -21,22 +21,9 @@ import { formatGoDuration } from "./duration.ts";
 import { formatGoTime, GO_ZERO_TIME, parseGoTime } from "./gotime.ts";
 import { readJson, safeUnlink, writeFileAtomic } from "./store.ts";
 import { GoTimeText } from "./core/schema.ts";
+import { isCorrupt, isSlotDirFile, judgeSlot, slotFileName, staleSlotNames, type CorruptSlot, type SendDecision, type Slot, type SlotDirEntry } from "./core/slot-rules.ts";
 
-export interface Slot {
-  slot: string;
-  session: string;
-  message: string;
-  /** null when the file holds the zero time. */
-  sentAtMs: number | null;
-  /** The sent_at text as written: rewritten unchanged by markConsumed (it may carry nanoseconds). */
-  sentAtText: string;
-  consumed: boolean;
-  consumedAtMs: number | null;
-}
-
-export interface CorruptSlot {
-  corrupt: string;
-}
+export { isCorrupt, parseSlotFileName, slotFileName, type CorruptSlot, type SendDecision, type Slot } from "./core/slot-rules.ts";
 
 const goTime = GoTimeText;
 
@@ -50,29 +37,10 @@ const SlotFileSchema = v.looseObject({
   consumed_at: v.optional(v.nullable(goTime), null),
 });
 
-function encodePart(s: string, dash: boolean): string {
-  const out = s.replace(/%/g, "%25").replace(/\//g, "%2F");
-  return dash ? out.replace(/-/g, "%2D") : out;
-}
-
-function decodePart(s: string): string {
-  return s.replace(/%(25|2F|2D)/gi, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
-}
-
-export function slotFileName(session: string, slot: string): string {
-  return `slot-${encodePart(session, false)}-${encodePart(slot, true)}.json`;
-}
-
 export function slotPath(dir: string, session: string, slot: string): string {
   return join(dir, slotFileName(session, slot));
 }
 
-/** Inverse of slotFileName; null for names that are not slot files. */
-export function parseSlotFileName(name: string): { session: string; slot: string } | null {
-  const m = /^slot-(.*)-([^-]*)\.json$/.exec(name);
-  if (!m) return null;
-  return { session: decodePart(m[1]!), slot: decodePart(m[2]!) };
-}
 
 /** Missing → null; unreadable, bad JSON or wrong shape → { corrupt }. Never throws. */
 export function readSlot(dir: string, session: string, slot: string): Slot | CorruptSlot | null {
@@ -95,32 +63,8 @@ function readSlotFile(path: string): Slot | CorruptSlot | null {
   };
 }
 
-export function isCorrupt(r: Slot | CorruptSlot | null): r is CorruptSlot {
-  return r !== null && "corrupt" in r;
-}
-
-export interface SendDecision {
-  send: boolean;
-  reason: string;
-  /** Set when the slot file was corrupt: the caller logs it; recordSend replaces the file. */
-  corrupt?: string;
-}
-
-/** Expired: older than maxAge (strictly, as the original), or implausibly far in the future. */
-function expired(ageMs: number, maxAgeMs: number): boolean {
-  return ageMs > maxAgeMs || ageMs < -maxAgeMs;
-}
-
 export function shouldSend(dir: string, session: string, slot: string, nowMs: number, maxAgeMs: number): SendDecision {
-  const r = readSlot(dir, session, slot);
-  if (r === null) return { send: true, reason: "no pending notification" };
-  if (isCorrupt(r)) return { send: true, reason: `corrupt slot file (${r.corrupt})`, corrupt: r.corrupt };
-  if (r.consumed) return { send: true, reason: "previous notification consumed" };
-  if (r.sentAtMs === null) return { send: true, reason: "pending notification has no send time" };
-  const age = nowMs - r.sentAtMs;
-  const when = age >= 0 ? `sent ${formatGoDuration(age)} ago` : `sent ${formatGoDuration(-age)} in the future`;
-  if (expired(age, maxAgeMs)) return { send: true, reason: `pending notification expired (${when})` };
-  return { send: false, reason: `notification pending (${when})` };
+  return judgeSlot(readSlot(dir, session, slot), nowMs, maxAgeMs);
 }
 
 function slotText(session: string, slot: string, message: string, sentAt: string, consumedAtMs: number | null): string {
@@ -171,34 +115,31 @@ export function clearStaleSlots(dir: string, nowMs: number, maxAgeMs: number): s
   return listStaleSlots(dir, nowMs, maxAgeMs).filter((name) => safeUnlink(join(dir, name)));
 }
 
-/** What clearStaleSlots removes, without removing it (dry runs plan with this). */
-export function listStaleSlots(dir: string, nowMs: number, maxAgeMs: number): string[] {
+/** The files of daemon/notifications the sweep looks at, read (sorted by name; never throws). */
+export function listSlotDir(dir: string): SlotDirEntry[] {
   let names: string[];
   try {
     names = readdirSync(dir);
   } catch {
     return [];
   }
-  const stale: string[] = [];
+  const out: SlotDirEntry[] = [];
   for (const name of names.sort()) {
-    const isSlot = name.startsWith("slot-") && name.endsWith(".json");
-    const isTemp = name.startsWith(".slot-") && name.endsWith(".tmp");
-    if (!isSlot && !isTemp) continue;
+    const kind = isSlotDirFile(name);
+    if (kind === null) continue;
     const path = join(dir, name);
-    let mtimeMs: number;
     try {
       const st = statSync(path);
       if (!st.isFile()) continue;
-      mtimeMs = st.mtimeMs;
+      out.push(kind === "slot" ? { name, mtimeMs: st.mtimeMs, slot: readSlotFile(path) } : { name, mtimeMs: st.mtimeMs });
     } catch {
       continue; // vanished meanwhile
     }
-    let old = expired(nowMs - mtimeMs, maxAgeMs);
-    if (!old && isSlot) {
-      const r = readSlotFile(path);
-      if (r !== null && !isCorrupt(r) && r.consumed) old = r.sentAtMs === null || expired(nowMs - r.sentAtMs, maxAgeMs);
-    }
-    if (old) stale.push(name);
   }
-  return stale;
+  return out;
+}
+
+/** What clearStaleSlots removes, without removing it. */
+export function listStaleSlots(dir: string, nowMs: number, maxAgeMs: number): string[] {
+  return staleSlotNames(listSlotDir(dir), nowMs, maxAgeMs);
 }

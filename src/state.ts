@@ -11,21 +11,9 @@ import * as v from "valibot";
 import { formatGoTime, GO_ZERO_TIME, parseGoTime } from "./gotime.ts";
 import { quarantine, readJson, writeFileAtomic } from "./store.ts";
 import { GoTimeText } from "./core/schema.ts";
+import { decodeTyped, emptyState, encodeTyped, keyedByOutside, TYPED_KEYS, type DaemonState } from "./core/state.ts";
 
-export interface DaemonState {
-  running: boolean;
-  pid: number;
-  startedAtMs: number | null;
-  lastHeartbeatMs: number | null;
-  heartbeatCount: number;
-  /** gtd's additions, kept verbatim between reads and writes (backoff, requests, ...). No prototype. */
-  extra: Record<string, unknown>;
-}
-
-/** An object for keys from outside: `__proto__`, `constructor`, `toString` are plain keys in it. */
-export function keyedByOutside<T>(): Record<string, T> {
-  return Object.create(null) as Record<string, T>;
-}
+export { emptyState, keyedByOutside, type DaemonState };
 
 const ORIGINAL_KEYS = ["running", "pid", "started_at", "last_heartbeat", "heartbeat_count"] as const;
 const isOriginalKey = (k: string) => (ORIGINAL_KEYS as readonly string[]).includes(k);
@@ -62,8 +50,19 @@ export const StateFileSchema = v.pipe(
   }),
 );
 
-export function emptyState(): DaemonState {
-  return { running: false, pid: 0, startedAtMs: null, lastHeartbeatMs: null, heartbeatCount: 0, extra: keyedByOutside() };
+/** Every non-original key in the order it is written: the file's, then keys that appeared since. */
+function orderedKeys(s: DaemonState): string[] {
+  const keys = s.keyOrder.filter((k) => !isOriginalKey(k));
+  const seen = new Set(keys);
+  const add = (k: string) => {
+    if (!seen.has(k) && !isOriginalKey(k)) {
+      seen.add(k);
+      keys.push(k);
+    }
+  };
+  for (const k of Object.keys(s.extra)) add(k);
+  for (const k of TYPED_KEYS) if (encodeTyped(s, k) !== undefined) add(k);
+  return keys;
 }
 
 export function serializeState(s: DaemonState): string {
@@ -74,7 +73,7 @@ export function serializeState(s: DaemonState): string {
     ["last_heartbeat", formatGoTime(s.lastHeartbeatMs)],
     ["heartbeat_count", s.heartbeatCount],
   ];
-  for (const [k, val] of Object.entries(s.extra)) if (!isOriginalKey(k)) entries.push([k, val]);
+  for (const k of orderedKeys(s)) entries.push([k, TYPED_KEYS.includes(k) ? encodeTyped(s, k) : Object.hasOwn(s.extra, k) ? s.extra[k] : undefined]);
   // Written entry by entry, not as one object: a JS object puts index-like keys ("0") before every other
   // key, and the original's five must come first. The text is JSON.stringify's 2-space form otherwise.
   const body: string[] = [];
@@ -85,11 +84,14 @@ export function serializeState(s: DaemonState): string {
   return `{\n${body.join(",\n")}\n}`;
 }
 
+/** Write state.json; a key that appeared since the last save keeps the place it gets now. */
 export function writeState(path: string, s: DaemonState): void {
+  s.keyOrder = orderedKeys(s);
   writeFileAtomic(path, serializeState(s));
 }
 
-export type StateRead = { state: DaemonState; problem: string | null; movedTo: string | null };
+/** `notes`: one warning line per saved entry dropped as corrupt (backoff, ledger), for the log. */
+export type StateRead = { state: DaemonState; problem: string | null; movedTo: string | null; notes: string[] };
 
 /**
  * Read state.json. Missing → empty state. Corrupt → the file is moved aside as
@@ -97,12 +99,13 @@ export type StateRead = { state: DaemonState; problem: string | null; movedTo: s
  */
 export function readState(path: string, nowMs: number, opts: { keepCorrupt?: boolean } = {}): StateRead {
   const res = readJson(path, StateFileSchema);
-  if (res.kind === "missing") return { state: emptyState(), problem: null, movedTo: null };
+  if (res.kind === "missing") return { state: emptyState(), problem: null, movedTo: null, notes: [] };
   if (res.kind === "corrupt") {
     const movedTo = opts.keepCorrupt ? null : quarantine(path, nowMs);
-    return { state: emptyState(), problem: res.reason, movedTo };
+    return { state: emptyState(), problem: res.reason, movedTo, notes: [] };
   }
   const f = res.value;
+  const typed = decodeTyped(f.extra);
   return {
     state: {
       running: f.running,
@@ -110,9 +113,13 @@ export function readState(path: string, nowMs: number, opts: { keepCorrupt?: boo
       startedAtMs: parseGoTime(f.started_at) ?? null,
       lastHeartbeatMs: parseGoTime(f.last_heartbeat) ?? null,
       heartbeatCount: f.heartbeat_count,
-      extra: f.extra,
+      backoff: typed.backoff,
+      requests: typed.requests,
+      extra: typed.rest,
+      keyOrder: Object.keys(f.extra),
     },
     problem: null,
     movedTo: null,
+    notes: typed.notes,
   };
 }

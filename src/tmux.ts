@@ -16,8 +16,8 @@
  */
 import { stat } from "node:fs/promises";
 import { resolve } from "node:path";
-import { GtdError } from "./errors.ts";
-import type { NewSessionSpec, SessionInfo, TmuxPort } from "./ports.ts";
+import { errorText, GtdError } from "./errors.ts";
+import type { NewSessionSpec, SessionInfo, TmuxOutcome, TmuxPort } from "./ports.ts";
 import { describeFailure, runCommand, type RunResult, type Runner } from "./proc.ts";
 
 export type TmuxErrorKind = "no-server" | "no-session" | "duplicate" | "other";
@@ -177,24 +177,14 @@ export function createTmux(opts: TmuxOptions): TmuxPort {
       return call("has-session", sequence([["has-session", "-t", `=${name}`]]), ["no-server", "no-session"]);
     },
 
-    async newSession(spec: NewSessionSpec) {
-      checkName(spec.name);
-      const cwd = resolve(spec.cwd);
-      // tmux silently starts in another directory when -c does not exist: refuse before calling it.
-      const isDir = await stat(cwd).then((s) => s.isDirectory(), () => false);
-      if (!isDir) {
-        throw new GtdError("TMUX", `cannot start session ${spec.name}: directory ${cwd} does not exist`, "create it or fix the configured path");
+    async newSession(spec: NewSessionSpec): Promise<TmuxOutcome> {
+      try {
+        await createSession(spec);
+        return { ok: true };
+      } catch (err) {
+        const kind = err instanceof TmuxError && err.kind !== "other" ? err.kind : "failed";
+        return { ok: false, kind, error: errorText(err) };
       }
-      const envFlags = Object.entries(spec.env).flatMap(([k, v]) => {
-        if (k === "" || k.includes("=") || k.includes("\0")) {
-          throw new GtdError("TMUX", `cannot start session ${spec.name}: invalid environment variable name ${JSON.stringify(k)}`);
-        }
-        return ["-e", `${k}=${v}`];
-      });
-      const create = ["new-session", "-d", "-s", literalFormat(spec.name), "-c", literalFormat(cwd), ...envFlags];
-      create.push("--", ...paneArgv(spec.argv));
-      const options = (spec.options ?? []).map(([k, v]) => ["set-option", "-t", `=${spec.name}:`, "--", k, v]);
-      await call("new-session", sequence([create, ...options]));
     },
 
     async killSession(name) {
@@ -204,6 +194,26 @@ export function createTmux(opts: TmuxOptions): TmuxPort {
     poke: (name, text) => type("send-keys", name, text, true),
     sendLine: (name, text) => type("send-keys", name, text, false),
   };
+
+  async function createSession(spec: NewSessionSpec): Promise<void> {
+    checkName(spec.name);
+    const cwd = resolve(spec.cwd);
+    // tmux silently starts in another directory when -c does not exist: refuse before calling it.
+    const isDir = await stat(cwd).then((s) => s.isDirectory(), () => false);
+    if (!isDir) {
+      throw new GtdError("TMUX", `cannot start session ${spec.name}: directory ${cwd} does not exist`, "create it or fix the configured path");
+    }
+    const envFlags = Object.entries(spec.env).flatMap(([k, v]) => {
+      if (k === "" || k.includes("=") || k.includes("\0")) {
+        throw new GtdError("TMUX", `cannot start session ${spec.name}: invalid environment variable name ${JSON.stringify(k)}`);
+      }
+      return ["-e", `${k}=${v}`];
+    });
+    const create = ["new-session", "-d", "-s", literalFormat(spec.name), "-c", literalFormat(cwd), ...envFlags];
+    create.push("--", ...paneArgv(spec.argv));
+    const options = (spec.options ?? []).map(([k, v]) => ["set-option", "-t", `=${spec.name}:`, "--", k, v]);
+    await call("new-session", sequence([create, ...options]));
+  }
 }
 
 /** What tmux 3.3a changes in a new session's name: `.` `:` → `_`; `\`, `$a` `$_` `${`, controls escaped. */

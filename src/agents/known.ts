@@ -6,7 +6,7 @@
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { isDirectory } from "../store.ts";
-import { resolveAgent } from "./identity.ts";
+import { resolveAgent } from "../core/identity.ts";
 import { discoverRigs } from "./rigs.ts";
 
 /** A town with more crew than this is not listed whole: completion must stay instant. */

@@ -8,12 +8,9 @@ import { join } from "node:path";
 import * as v from "valibot";
 import { isDirectory, outsideTown, readJson } from "../store.ts";
 import { quoteList } from "../quote.ts";
+import type { RigDiscovery } from "../core/ports.ts";
 
-export interface RigDiscovery {
-  rigs: string[];
-  source: "rigs.json" | "scan";
-  warning?: string;
-}
+export type { RigDiscovery };
 
 /**
  * A rig name becomes part of a path, an identity and a tmux session name: letters, digits, `_`, `-`,

@@ -1,6 +1,6 @@
 import { defineCommand } from "citty";
 import { rmSync } from "node:fs";
-import { resolveAgent, sessionOptions, type AgentSpec } from "../agents/identity.ts";
+import { resolveAgent, sessionOptions, type AgentSpec } from "../core/identity.ts";
 import { TIMER_RANGE } from "../config/settings.ts";
 import { runDaemon } from "../daemon/run.ts";
 import { runShow } from "../demo/show.ts";

@@ -1,5 +1,5 @@
 import { defineCommand } from "citty";
-import { tickOnce } from "../tick/once.ts";
+import { tickOnce } from "../daemon/tick.ts";
 import { jsonArg, out, townArg, townFromArgs } from "./args.ts";
 
 export default defineCommand({

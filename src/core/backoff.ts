@@ -150,3 +150,11 @@ export function fromJson(raw: unknown, cfg?: BackoffConfig): BackoffLoad {
   }
   return { states, invalid };
 }
+
+/** Intervals clamped into [base, max], so a config change since the save applies (a reload, a restart). */
+export function clampToConfig(states: ReadonlyMap<string, BackoffState>, cfg: BackoffConfig): Map<string, BackoffState> {
+  const out = new Map<string, BackoffState>();
+  const max = Math.max(cfg.maxMs, cfg.baseMs);
+  for (const [id, s] of states) out.set(id, { ...s, intervalMs: Math.min(Math.max(s.intervalMs, cfg.baseMs), max) });
+  return out;
+}

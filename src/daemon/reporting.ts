@@ -56,8 +56,8 @@ function fileId(path: string): FileId {
 export function statusLine(ctx: TickContext): string {
   const deacon = ctx.sessions?.get(ctx.config.deacon.session);
   const session = ctx.sessions === null ? "sessions unknown" : !deacon ? "Deacon missing" : deacon.paneDead ? "Deacon pane dead" : "Deacon running";
-  const ledger = ctx.state.extra.requests;
-  const open = ledger && typeof ledger === "object" ? Object.values(ledger as Record<string, { done?: unknown }>).filter((e) => !e?.done).length : 0;
+  let open = 0;
+  for (const e of ctx.state.requests.values()) if (!e.done) open += 1;
   return `Heartbeat #${ctx.state.heartbeatCount}: ${session}, ${open} lifecycle request${open === 1 ? "" : "s"} open`;
 }
 

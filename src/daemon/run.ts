@@ -207,6 +207,7 @@ export async function runDaemon(opts: RunDaemonOptions): Promise<number> {
   if (previous.problem) {
     log(`Warning: ${paths.stateFile} was unreadable (${previous.problem}); moved to ${previous.movedTo ?? "nowhere"}, starting fresh`);
   }
+  for (const line of previous.notes) log(line);
   // As the original: a new run starts its own count; gtd's own keys (backoff, requests) carry over.
   state = { ...previous.state, running: true, pid: process.pid, startedAtMs: Date.now(), lastHeartbeatMs: null, heartbeatCount: 0 };
   state.extra.town = paths.root;

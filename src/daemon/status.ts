@@ -3,9 +3,9 @@
  * is rendered from it.
  */
 import { formatGoDuration } from "../duration.ts";
-import { fromJson } from "../core/backoff.ts";
+import type { BackoffState } from "../core/backoff.ts";
 import { formatGoTime, parseGoTime } from "../gotime.ts";
-import { loadLedger } from "../core/ledger.ts";
+import type { RequestEntry } from "../core/ledger.ts";
 import { readState } from "../state.ts";
 import type { TownPaths } from "../town.ts";
 import { paint, PLAIN, table, type Style } from "../text-table.ts";
@@ -55,8 +55,8 @@ export function daemonStatus(paths: TownPaths, nowMs: number): DaemonStatus {
     state_problem: problem,
     tick_pid: probe.tickPid,
     executable_replaced: fromState ? replacedNote(state.extra.executable_replaced) : null,
-    pokes: fromState ? pokeSummary(state.extra.backoff) : [],
-    requests: fromState ? requestSummary(state.extra.requests) : { pending: [], done: 0 },
+    pokes: fromState ? pokeSummary(state.backoff ?? new Map()) : [],
+    requests: fromState ? requestSummary(state.requests) : { pending: [], done: 0 },
   };
 }
 
@@ -66,8 +66,8 @@ function replacedNote(raw: unknown): DaemonStatus["executable_replaced"] {
   return typeof path === "string" && typeof noticed_at === "string" ? { path, noticed_at } : null;
 }
 
-function pokeSummary(raw: unknown): DaemonStatus["pokes"] {
-  return [...fromJson(raw).states].map(([agent, b]) => ({
+function pokeSummary(backoff: ReadonlyMap<string, BackoffState>): DaemonStatus["pokes"] {
+  return [...backoff].map(([agent, b]) => ({
     agent,
     interval_ms: b.intervalMs,
     last_poke: b.lastPokeMs !== null ? formatGoTime(b.lastPokeMs) : null,
@@ -75,8 +75,8 @@ function pokeSummary(raw: unknown): DaemonStatus["pokes"] {
   }));
 }
 
-function requestSummary(raw: unknown): DaemonStatus["requests"] {
-  const entries = [...loadLedger(raw).entries];
+function requestSummary(ledger: ReadonlyMap<string, RequestEntry>): DaemonStatus["requests"] {
+  const entries = [...ledger];
   return {
     pending: entries.filter(([, e]) => !e.done).map(([id, e]) => ({ id, attempts: e.attempts, last_error: e.lastError })),
     done: entries.filter(([, e]) => e.done).length,

@@ -4,6 +4,7 @@ import { createMailbox } from "../lifecycle/mailbox.ts";
 import { abortableSleep, systemClock, type Log, type Ports } from "../ports.ts";
 import { runCommand } from "../proc.ts";
 import { createTmux } from "../tmux.ts";
+import { townStore } from "../tick/town-store.ts";
 import type { TownPaths } from "../town.ts";
 
 /** `exclusive`: the daemon's lock check (see Ports.exclusive); left out, the port is absent. */
@@ -21,6 +22,7 @@ export function buildPorts(config: Config, paths: TownPaths, log: Log, exclusive
       timeoutMs: config.timeouts.mailboxMs,
       run: runCommand,
     }),
+    store: townStore(paths),
     run: runCommand,
     log,
   };

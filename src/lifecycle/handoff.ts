@@ -3,13 +3,13 @@
  * then signal, in that order (the original signalled first, so its first pass failed verification).
  */
 import { existsSync } from "node:fs";
-import { resolveAgent } from "../agents/identity.ts";
+import { resolveAgent } from "../core/identity.ts";
 import { isDirectory, safeUnlink } from "../store.ts";
 import { probeDaemon } from "../daemon/liveness.ts";
 import { GtdError, errorText } from "../errors.ts";
 import type { MailboxPort } from "../ports.ts";
 import type { TownPaths } from "../town.ts";
-import type { LifecycleAction } from "./parse.ts";
+import type { LifecycleAction } from "../core/parse.ts";
 import { agentOutsideTown, clearRequestFlag, flagKey, setRequestFlag } from "./verify.ts";
 
 export const ACTIONS: readonly LifecycleAction[] = ["cycle", "restart", "shutdown"];

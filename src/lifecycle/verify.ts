@@ -11,9 +11,13 @@
  */
 import * as v from "valibot";
 import { GtdError } from "../errors.ts";
-import type { AgentSpec } from "../agents/identity.ts";
+import type { AgentSpec } from "../core/identity.ts";
 import { describeIssues, outsideTown, readText, writeFileAtomic } from "../store.ts";
-import type { LifecycleAction } from "./parse.ts";
+import type { LifecycleAction } from "../core/parse.ts";
+import type { VerifyResult } from "../core/ports.ts";
+import { flagKey } from "../core/lifecycle-action.ts";
+
+export { flagKey };
 
 /** Any JSON object; arrays and scalars are not agent state (looseObject alone would take an array). */
 const AgentState = v.pipe(
@@ -22,7 +26,7 @@ const AgentState = v.pipe(
 );
 type AgentStateValue = Record<string, unknown>;
 
-export type VerifyResult = { ok: true } | { ok: false; reason: string };
+export type { VerifyResult };
 
 type Loaded = { kind: "missing" } | { kind: "ok"; value: AgentStateValue; text: string } | { kind: "error"; reason: string };
 
@@ -55,9 +59,6 @@ export function agentOutsideTown(spec: AgentSpec, townRoot: string): string | nu
   return outsideTown(townRoot, spec.workDir) ?? outsideTown(townRoot, spec.stateFile);
 }
 
-export function flagKey(action: LifecycleAction): string {
-  return `requesting_${action}`;
-}
 
 export function verifyRequestFlag(stateFile: string, action: LifecycleAction): VerifyResult {
   const key = flagKey(action);

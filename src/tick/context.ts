@@ -1,104 +1,35 @@
-/** What one heartbeat (or one lifecycle pass) works on, and the decisions it takes. */
+/** What one heartbeat (or one lifecycle pass) works on at the edge, and what it decided and did. */
 import type { Config } from "../config/index.ts";
-import type { Ports, SessionInfo } from "../ports.ts";
-import type { DaemonState } from "../state.ts";
+import { Memory, type Decision } from "../core/decision.ts";
+import type { Effect } from "../core/effects.ts";
+import type { Ports, SessionInfo } from "../core/ports.ts";
+import type { DaemonState } from "../core/state.ts";
 import type { TownPaths } from "../town.ts";
 
-export type StepName = "clearStaleSlots" | "observeSessions" | "ensureDeacon" | "pokeAgents" | "processLifecycle" | "saveState";
-
-export interface Decision {
-  step: StepName;
-  /** A stable word for scripts: `created`, `poked`, `skipped`, `closed`, `error`, ... */
-  action: string;
-  /** The log line, in the original's wording where it has one. */
-  message: string;
-  data?: Record<string, unknown>;
-}
-
-/** How many keys Memory holds before it prunes; well above the distinct messages of a healthy town. */
-export const MEMORY_CAP = 1000;
-
-/**
- * Lives as long as the daemon: what was already said, so repeated failures are logged once (or once per
- * window). Keys carry outside data (message ids, error text), hence a Map: `__proto__` is just a key.
- *
- * Bounded: a key whose text changes every time (a PID, a timestamp in an error) would otherwise grow the
- * map forever. When it holds more than MEMORY_CAP keys, entries whose window has passed are dropped (they
- * would be said again anyway); if that is not enough, the least recently said are dropped, down to three
- * quarters of the cap, windowed and Infinity-window ("said once") keys alike. A prune is one pass over at
- * most MEMORY_CAP + 1 keys, so a call's work is bounded. A key dropped so is only said again, never lost:
- * the worst case under a flood of distinct keys is a repeated line. Callers whose keys carry changing text
- * should pass it through rateKey so one failure keeps one key.
- */
-export class Memory {
-  /** Key → when it was last said and its window; in order of last said (re-saying moves a key last). */
-  private readonly said = new Map<string, { at: number; everyMs: number }>();
-  /** True when `key` was not said in the last `everyMs` (or ever, with Infinity); records it. */
-  shouldSay(key: string, nowMs: number, everyMs = Number.POSITIVE_INFINITY): boolean {
-    const last = this.said.get(key);
-    if (last !== undefined && nowMs - last.at < everyMs) return false;
-    this.said.delete(key);
-    this.said.set(key, { at: nowMs, everyMs });
-    if (this.said.size > MEMORY_CAP) this.prune(nowMs);
-    return true;
-  }
-  forget(key: string): void {
-    this.said.delete(key);
-  }
-  /** How many keys are remembered (for tests and diagnostics). */
-  get size(): number {
-    return this.said.size;
-  }
-  private prune(nowMs: number): void {
-    for (const [key, { at, everyMs }] of this.said) {
-      if (nowMs - at >= everyMs) this.said.delete(key);
-    }
-    const keep = Math.floor((MEMORY_CAP * 3) / 4);
-    if (this.said.size <= MEMORY_CAP) return;
-    for (const key of this.said.keys()) {
-      if (this.said.size <= keep) break;
-      this.said.delete(key);
-    }
-  }
-}
-
-/**
- * A rate-limit key for a message whose text varies in its numbers only (`pid 4242`, `at 12:09:13`, a
- * byte count): every run of digits becomes `#`, so one failure is one key however often it recurs.
- * Apply it to the varying text only, not to an id that tells two subjects apart.
- */
-export function rateKey(text: string): string {
-  return text.replace(/\d+/g, "#");
-}
+export { Memory, MEMORY_CAP, rateKey, type Decision, type StepName } from "../core/decision.ts";
 
 export interface TickContext {
   ports: Ports;
   config: Config;
   paths: TownPaths;
+  /** The daemon's state: a real pass changes it (and saves it); a dry run leaves it as it was. */
   state: DaemonState;
   nowMs: number;
-  /** Decide, print, change nothing: no tmux writes, no files, no mail closed. */
+  /** Decide, print, change nothing: the interpreter prints the plan instead of applying it. */
   dryRun: boolean;
   /** Aborted on shutdown: waits end early and no new action starts. */
   signal: AbortSignal;
   memory: Memory;
-  /** Every tmux session, from the one list call of this pass; null until observed. */
+  /** Every tmux session as the pass left them; null until observed, or when the list failed. */
   sessions: Map<string, SessionInfo> | null;
   decisions: Decision[];
+  /** The effects the pass applied (or, in a dry run, planned), in order. */
+  effects: Effect[];
   /**
-   * Set by processLifecycle when it left requests for a later pass (its per-pass bound) and another pass
-   * can get further: the daemon then asks for a lifecycle pass at once, so a flood drains without
-   * waiting for heartbeats, while a waiting heartbeat still goes first (PassQueue).
+   * Set when processLifecycle left requests for a later pass (its per-pass bound) and another pass
+   * can get further: the daemon then asks for a lifecycle pass at once (PassQueue).
    */
   lifecycleBacklog: boolean;
-}
-
-export type Step = (ctx: TickContext) => Promise<TickContext>;
-
-/** Record a decision and log its line: the log says what was decided and why, one line each. */
-export function decide(ctx: TickContext, step: StepName, action: string, message: string, data?: Record<string, unknown>): void {
-  ctx.decisions.push(data ? { step, action, message, data } : { step, action, message });
-  ctx.ports.log(message, `${step}.${action}`, data);
 }
 
 export interface NewTickContext {
@@ -111,7 +42,6 @@ export interface NewTickContext {
   memory?: Memory;
 }
 
-/** A fresh context for one pass; the clock is read once so every step agrees on "now". */
 export function newTickContext(a: NewTickContext): TickContext {
   return {
     ports: a.ports,
@@ -124,6 +54,7 @@ export function newTickContext(a: NewTickContext): TickContext {
     memory: a.memory ?? new Memory(),
     sessions: null,
     decisions: [],
+    effects: [],
     lifecycleBacklog: false,
   };
 }

@@ -1,79 +1,42 @@
 /**
- * One heartbeat = clearStaleSlots → observeSessions → ensureDeacon → pokeAgents → processLifecycle →
- * saveState. A step that throws is logged and the heartbeat goes on: one bad step never stops the daemon.
+ * One pass at the edge: observe (every read, through the ports) → decide (pure, src/core/pass.ts) →
+ * apply (the interpreter, src/tick/apply.ts). A real pass then adopts the decided state; a dry run
+ * leaves the caller's state as it was and keeps the plan.
  */
-import { errorText } from "../errors.ts";
-import { writeState } from "../state.ts";
-import { decide, type Step, type StepName, type TickContext } from "./context.ts";
-import { clearStaleSlotsStep } from "./slots-step.ts";
-import { ensureDeacon } from "./ensure-deacon.ts";
-import { pokeAgents } from "./poke-agents.ts";
-import { processLifecycle } from "./lifecycle-step.ts";
+import { clearStaleSlots } from "../core/slots.ts";
+import { ensureDeacon } from "../core/deacon.ts";
+import { processLifecycle } from "../core/lifecycle.ts";
+import { heartbeatPass, lifecyclePass, newDraft, type Decide, type Draft, type PassSteps } from "../core/pass.ts";
+import { pokeAgents } from "../core/pokes.ts";
+import type { PassKind } from "../core/observation.ts";
+import { draftState } from "../core/state.ts";
+import { applyPass } from "./apply.ts";
+import type { TickContext } from "./context.ts";
+import { observe } from "./observe.ts";
 
-export const observeSessions: Step = async (ctx) => {
-  try {
-    ctx.sessions = await ctx.ports.tmux.sessions();
-  } catch (err) {
-    ctx.sessions = null;
-    decide(ctx, "observeSessions", "error", `Error listing tmux sessions: ${errorText(err)}`);
-  }
-  return ctx;
-};
+export const STEPS: PassSteps = { clearStaleSlots, ensureDeacon, pokeAgents, processLifecycle };
 
-/** Persist state.json; a heartbeat also stamps the time and the count. */
-export function saveStateStep(countHeartbeat: boolean): Step {
-  return async (ctx) => {
-    if (countHeartbeat) {
-      ctx.state.lastHeartbeatMs = ctx.nowMs;
-      ctx.state.heartbeatCount += 1;
-    }
-    if (ctx.dryRun) return ctx;
-    // The lock check (Ports.exclusive): state.json is not ours to write once another process holds the town.
-    if (ctx.ports.exclusive?.() === false) return ctx;
-    try {
-      writeState(ctx.paths.stateFile, ctx.state);
-    } catch (err) {
-      decide(ctx, "saveState", "error", `Warning: failed to save state: ${errorText(err)}`);
-    }
-    return ctx;
-  };
-}
-
-export const HEARTBEAT_STEPS: Array<[StepName, Step]> = [
-  ["clearStaleSlots", clearStaleSlotsStep],
-  ["observeSessions", observeSessions],
-  ["ensureDeacon", ensureDeacon],
-  ["pokeAgents", pokeAgents],
-  ["processLifecycle", processLifecycle],
-  ["saveState", saveStateStep(true)],
-];
-
-export const LIFECYCLE_STEPS: Array<[StepName, Step]> = [
-  ["observeSessions", observeSessions],
-  ["processLifecycle", processLifecycle],
-  ["saveState", saveStateStep(false)],
-];
-
-export async function runSteps(ctx: TickContext, steps: Array<[StepName, Step]>): Promise<TickContext> {
-  for (const [name, step] of steps) {
-    // Shutdown wins: no new step starts once it is asked for, but state is still saved.
-    if (ctx.signal.aborted && name !== "saveState") continue;
-    try {
-      ctx = await step(ctx);
-    } catch (err) {
-      decide(ctx, name, "error", `Error in ${name}: ${errorText(err)}`);
-    }
-  }
+export async function runPass(ctx: TickContext, kind: PassKind, build: (d: Draft) => Decide): Promise<TickContext> {
+  const obs = await observe(kind, ctx.ports, ctx.config, ctx.paths, ctx.state, ctx.signal);
+  const d = newDraft({ obs, config: ctx.config, paths: ctx.paths, memory: ctx.memory, state: draftState(ctx.state) });
+  ctx.nowMs = obs.nowMs;
+  ctx.effects = await applyPass(d, build(d), { ports: ctx.ports, config: ctx.config, dryRun: ctx.dryRun, signal: ctx.signal });
+  ctx.decisions.push(...d.decisions);
+  ctx.sessions = d.sessions;
+  ctx.lifecycleBacklog = d.backlog;
+  // The daemon keeps its one state object (its signal handlers save it); a dry run changes nothing.
+  if (ctx.dryRun) ctx.state = d.state;
+  else Object.assign(ctx.state, d.state);
   return ctx;
 }
 
-export async function runHeartbeat(ctx: TickContext, steps = HEARTBEAT_STEPS): Promise<TickContext> {
+export async function runHeartbeat(ctx: TickContext, steps: PassSteps = STEPS): Promise<TickContext> {
   ctx.ports.log("Heartbeat starting");
-  ctx = await runSteps(ctx, steps);
+  await runPass(ctx, "heartbeat", (d) => heartbeatPass(d, steps));
   ctx.ports.log(`Heartbeat complete (#${ctx.state.heartbeatCount})`);
   return ctx;
 }
 
-export async function runLifecyclePass(ctx: TickContext, steps = LIFECYCLE_STEPS): Promise<TickContext> {
-  return runSteps(ctx, steps);
+export async function runLifecyclePass(ctx: TickContext, steps: Pick<PassSteps, "processLifecycle"> = STEPS): Promise<TickContext> {
+  return runPass(ctx, "lifecycle", (d) => lifecyclePass(d, steps));
 }

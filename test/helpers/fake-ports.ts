@@ -9,6 +9,9 @@ import type { RunOptions, RunResult, Runner } from "../../src/proc.ts";
 import { emptyState, type DaemonState } from "../../src/state.ts";
 import { newTickContext, type Memory, type TickContext } from "../../src/tick/context.ts";
 import { TmuxError } from "../../src/tmux.ts";
+import { errorText } from "../../src/errors.ts";
+import type { StorePort } from "../../src/ports.ts";
+import { townStore, type TownStoreOptions } from "../../src/tick/town-store.ts";
 import { townPaths } from "../../src/town.ts";
 
 export interface FakeClock {
@@ -89,10 +92,16 @@ export function fakeTmux(): FakeTmux {
       return map.has(name);
     },
     async newSession(spec) {
-      check("newSession", `newSession ${spec.name}`);
-      if (map.has(spec.name)) throw new TmuxError("duplicate", `tmux new-session: duplicate session: ${spec.name}`);
+      try {
+        check("newSession", `newSession ${spec.name}`);
+      } catch (err) {
+        const kind = err instanceof TmuxError && err.kind !== "other" ? err.kind : "failed";
+        return { ok: false, kind, error: errorText(err) };
+      }
+      if (map.has(spec.name)) return { ok: false, kind: "duplicate", error: `tmux new-session: duplicate session: ${spec.name}` };
       const s = add(spec.name, { paneCommand: spec.argv[0] ?? "" });
       s.spec = structuredClone(spec);
+      return { ok: true };
     },
     async killSession(name) {
       check("killSession", `killSession ${name}`);
@@ -166,7 +175,12 @@ export interface FakePorts {
   sleeps: number[];
 }
 
-export function fakePorts(opts: { startMs?: number; tmux?: FakeTmux; mailbox?: FakeMailbox } = {}): FakePorts {
+/** The real store over a town directory, with a `which` that finds every command (no PATH needed). */
+export function fakeStore(town: string, opts: TownStoreOptions = {}): StorePort {
+  return townStore(townPaths(town), { which: (c) => `/usr/bin/${c}`, path: () => "/usr/bin", ...opts });
+}
+
+export function fakePorts(opts: { startMs?: number; tmux?: FakeTmux; mailbox?: FakeMailbox; town?: string } = {}): FakePorts {
   const clock = fakeClock(opts.startMs);
   const tmux = opts.tmux ?? fakeTmux();
   const mailbox = opts.mailbox ?? fakeMailbox();
@@ -180,6 +194,8 @@ export function fakePorts(opts: { startMs?: number; tmux?: FakeTmux; mailbox?: F
     },
     tmux,
     mailbox,
+    // Replaced by fakeTick with the test's own town.
+    store: fakeStore(opts.town ?? "/nonexistent-town"),
     run,
     log: (m) => {
       logs.push(m);
@@ -204,6 +220,7 @@ export interface FakeTickOptions {
  * ensureDeacon), so a step can be run on its own.
  */
 export async function fakeTick(f: FakePorts, o: FakeTickOptions): Promise<TickContext> {
+  if (o.town) f.ports.store = fakeStore(o.town);
   const ctx = newTickContext({
     ports: f.ports,
     config: o.config ?? defaultConfig(),

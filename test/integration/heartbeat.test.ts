@@ -10,9 +10,9 @@ import { dirname, join } from "node:path";
 import { defaultConfig, type Config } from "../../src/config/index.ts";
 import { formatGoTime } from "../../src/gotime.ts";
 import { emptyState, type DaemonState } from "../../src/state.ts";
-import { Memory, newTickContext, type StepName, type Step } from "../../src/tick/context.ts";
-import { createEnsureDeacon } from "../../src/tick/ensure-deacon.ts";
-import { HEARTBEAT_STEPS, runHeartbeat } from "../../src/tick/pipeline.ts";
+import { Memory, newTickContext } from "../../src/tick/context.ts";
+import { runHeartbeat } from "../../src/tick/pipeline.ts";
+import { townStore } from "../../src/tick/town-store.ts";
 import { townPaths, type TownPaths } from "../../src/town.ts";
 import { fakeClock, fakeMailbox, fakeRunner, type FakeClock } from "../helpers/fake-ports.ts";
 import { createTmuxEnv, type TmuxEnv } from "../helpers/tmux-env.ts";
@@ -39,10 +39,6 @@ afterEach(async () => {
   await t.cleanup();
 });
 
-// The agent command is looked up on the harness PATH (where the fake claude is), not this process's.
-const STEPS: Array<[StepName, Step]> = HEARTBEAT_STEPS.map(([name, step]) =>
-  name === "ensureDeacon" ? [name, createEnsureDeacon({ path: () => t.env.PATH })] : [name, step],
-);
 
 /** One heartbeat; returns the lines it logged. */
 async function heartbeat(config: Config = defaultConfig()): Promise<string[]> {
@@ -52,10 +48,12 @@ async function heartbeat(config: Config = defaultConfig()): Promise<string[]> {
     sleep: async () => {},
     tmux: t.port,
     mailbox: fakeMailbox(),
+    // The agent command is looked up on the harness PATH (where the fake claude is), not this process's.
+    store: townStore(paths, { path: () => t.env.PATH }),
     run: fakeRunner(),
     log: (m: string) => void daemon.logs.push(m),
   };
-  await runHeartbeat(newTickContext({ ports, config, paths, state: daemon.state, memory: daemon.memory }), STEPS);
+  await runHeartbeat(newTickContext({ ports, config, paths, state: daemon.state, memory: daemon.memory }));
   return daemon.logs.slice(from);
 }
 

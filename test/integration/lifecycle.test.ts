@@ -13,8 +13,8 @@ import { abortableSleep, systemClock, type Ports } from "../../src/ports.ts";
 import { runCommand, type Runner } from "../../src/proc.ts";
 import { emptyState, type DaemonState } from "../../src/state.ts";
 import { Memory, newTickContext } from "../../src/tick/context.ts";
-import { processLifecycle } from "../../src/tick/lifecycle-step.ts";
-import { runSteps, saveStateStep } from "../../src/tick/pipeline.ts";
+import { runLifecyclePass } from "../../src/tick/pipeline.ts";
+import { townStore } from "../../src/tick/town-store.ts";
 import { townPaths } from "../../src/town.ts";
 import { fakeCommands, readFakeLog } from "../helpers/fake-log.ts";
 import { createTmuxEnv, type TmuxEnv } from "../helpers/tmux-env.ts";
@@ -43,7 +43,7 @@ afterEach(async () => {
   await t.cleanup();
 });
 
-/** One pass, built as the daemon builds it (the step, then the pass's save); `state` and `memory` carry over between passes. */
+/** One lifecycle pass, as the daemon runs it on SIGUSR1; `state` and `memory` carry over between passes. */
 async function pass(state: DaemonState = emptyState(), memory = new Memory()) {
   const run: Runner = (argv, o) => runCommand(argv, { ...o, env: { ...env, ...o.env } });
   const cfg = defaultConfig();
@@ -52,11 +52,12 @@ async function pass(state: DaemonState = emptyState(), memory = new Memory()) {
     sleep: abortableSleep,
     tmux: t.makePort(),
     mailbox: createMailbox({ ...cfg.mailbox, cwd: town, timeoutMs: 5000, run }),
+    store: townStore(townPaths(town)),
     run,
     log: (m) => void lines.push(m),
   };
   const ctx = newTickContext({ ports, config: cfg, paths: townPaths(town), state, memory });
-  return runSteps(ctx, [["processLifecycle", processLifecycle], ["saveState", saveStateStep(false)]]);
+  return runLifecyclePass(ctx);
 }
 
 const inbox = (msgs: Array<Record<string, unknown>>) => writeFileSync(inboxFile, JSON.stringify(msgs, null, 2));

@@ -6,7 +6,7 @@ import fc from "fast-check";
 import { accessSync, constants, mkdtempSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { MAX_IDENTITY_LENGTH } from "../../src/agents/identity.ts";
+import { MAX_IDENTITY_LENGTH } from "../../src/core/identity.ts";
 
 /**
  * numRuns per property: thousands of inputs each. 5000 for pure functions; 2000 where a run writes a

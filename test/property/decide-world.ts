@@ -9,9 +9,9 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, wri
 import { dirname, join, relative } from "node:path";
 import { defaultConfig, type Config } from "../../src/config/index.ts";
 import { formatGoTime } from "../../src/gotime.ts";
-import { resolveAgent } from "../../src/agents/identity.ts";
+import { resolveAgent } from "../../src/core/identity.ts";
 import { messageIdProblem } from "../../src/lifecycle/mailbox.ts";
-import { parseLifecycleTitle, type LifecycleAction } from "../../src/lifecycle/parse.ts";
+import { parseLifecycleTitle, type LifecycleAction } from "../../src/core/parse.ts";
 import type { MailMessage } from "../../src/ports.ts";
 import { markConsumed, recordSend, slotPath } from "../../src/slots.ts";
 import { emptyState, type DaemonState } from "../../src/state.ts";

@@ -6,7 +6,7 @@
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import { isAbsolute, normalize, relative, sep } from "node:path";
-import { resolveAgent, sessionOptions, validateIdentity, type AgentSpec } from "../../src/agents/identity.ts";
+import { resolveAgent, sessionOptions, validateIdentity, type AgentSpec } from "../../src/core/identity.ts";
 import { anyString, component, nearIdentity, randomCase, RUNS } from "./arbitraries.ts";
 
 const towns = fc.constantFrom("/town", "/tmp/gt town", "/home/u/gt", "/srv/a b/(x)", "/");

@@ -5,8 +5,8 @@
  */
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
-import { validateIdentity } from "../../src/agents/identity.ts";
-import { MAX_TITLE_LENGTH, parseLifecycleTitle, type LifecycleAction, type ParsedTitle } from "../../src/lifecycle/parse.ts";
+import { validateIdentity } from "../../src/core/identity.ts";
+import { MAX_TITLE_LENGTH, parseLifecycleTitle, type LifecycleAction, type ParsedTitle } from "../../src/core/parse.ts";
 import { anyString, hostileString, nearIdentity, randomCase, RUNS, validIdentity } from "./arbitraries.ts";
 
 /** The action words the parser documents, with what each means. */

@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { resolveAgent, type AgentSpec } from "../../../src/agents/identity.ts";
+import { resolveAgent, type AgentSpec } from "../../../src/core/identity.ts";
 import { executeLifecycleAction } from "../../../src/lifecycle/actions.ts";
 import { createEnsureDeacon } from "../../../src/tick/ensure-deacon.ts";
 import { saveStateStep } from "../../../src/tick/pipeline.ts";

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { resolveAgent, sessionOptions, type AgentSpec } from "../../../src/agents/identity.ts";
+import { resolveAgent, sessionOptions, type AgentSpec } from "../../../src/core/identity.ts";
 import { defaultConfig, type Config } from "../../../src/config/index.ts";
 import { executeLifecycleAction, KILL_POLLS, PRIME_DELAY_MS } from "../../../src/lifecycle/actions.ts";
 import type { NewSessionSpec, Ports } from "../../../src/ports.ts";

@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { resolveAgent, type AgentSpec } from "../../../src/agents/identity.ts";
+import { resolveAgent, type AgentSpec } from "../../../src/core/identity.ts";
 import { executeLifecycleAction } from "../../../src/lifecycle/actions.ts";
 import { requestLifecycle } from "../../../src/lifecycle/handoff.ts";
 import { recordSend } from "../../../src/slots.ts";
@@ -79,7 +79,7 @@ describe("gtd request", () => {
     symlinkSync(outside, join(town, "gastown"));
     const f = fakePorts();
     const why = await failure(
-      requestLifecycle({ paths: townPaths(town), action: "cycle", identity: "gastown-witness", mailbox: f.mailbox, nowMs: 0, say: () => {}, signal: () => {} }),
+      requestLifecycle({ paths: townPaths(town), action: "cycle", identity: "gastown-witness", mailbox: f.mailbox, nowMs: 0, say: () => {}, daemonPid: () => null, signal: () => {} }),
     );
     expect(why).toContain(`refusing to write gastown-witness's state: ${join(town, "gastown")} resolves to ${outside}, outside the town`);
     expect(readdirSync(outside)).toEqual([]);

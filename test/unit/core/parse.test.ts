@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { MAX_TITLE_LENGTH, parseLifecycleTitle } from "../../../src/lifecycle/parse.ts";
+import { MAX_TITLE_LENGTH, parseLifecycleTitle } from "../../../src/core/parse.ts";
 
 const ok = (identity: string, action: "cycle" | "restart" | "shutdown") => ({ identity, action });
 

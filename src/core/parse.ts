@@ -14,7 +14,7 @@
  * Titles that are not lifecycle mail at all (other prefix, leading whitespace as in the original) are
  * `ignore`: they belong to someone else and are left alone.
  */
-import { validateIdentity } from "../agents/identity.ts";
+import { validateIdentity } from "./identity.ts";
 import { quote } from "../quote.ts";
 
 export type LifecycleAction = "cycle" | "restart" | "shutdown";

@@ -1,15 +1,15 @@
 /** `gtd tick`: one heartbeat in this process, holding the town's lock so no daemon runs beside it. */
 import { loadEffectiveConfig } from "../config/effective.ts";
-import { acquireLock } from "../daemon/lock.ts";
-import { probeDaemon, tickHoldsLock } from "../daemon/liveness.ts";
-import { buildPorts } from "../daemon/wiring.ts";
+import { acquireLock } from "./lock.ts";
+import { probeDaemon, tickHoldsLock } from "./liveness.ts";
+import { buildPorts } from "./wiring.ts";
 import { GtdError } from "../errors.ts";
 import type { Log } from "../ports.ts";
 import { readState } from "../state.ts";
 import type { TownPaths } from "../town.ts";
-import { newTickContext, type Decision } from "./context.ts";
-import { readOnlyPorts } from "./dry-run.ts";
-import { runHeartbeat } from "./pipeline.ts";
+import type { Decision } from "../core/decision.ts";
+import { newTickContext } from "../tick/context.ts";
+import { runHeartbeat } from "../tick/pipeline.ts";
 
 export interface TickResult {
   dry_run: boolean;
@@ -30,10 +30,11 @@ export async function tickOnce(paths: TownPaths, dryRun: boolean, log: Log, sign
   }
   lock?.writeOwner(`tick ${process.pid}`);
   try {
-    const { state, problem } = readState(paths.stateFile, Date.now(), { keepCorrupt: dryRun });
+    const { state, problem, notes } = readState(paths.stateFile, Date.now(), { keepCorrupt: dryRun });
     if (problem) log(`Warning: ${paths.stateFile} was unreadable (${problem})${dryRun ? "" : "; starting fresh"}`);
-    const real = buildPorts(config, paths, log);
-    const ports = dryRun ? readOnlyPorts(real) : real;
+    for (const line of notes) log(line);
+    // A dry run gets the real ports: the interpreter prints the plan instead of applying it.
+    const ports = buildPorts(config, paths, log);
     const ctx = await runHeartbeat(newTickContext({ ports, config, paths, state, dryRun, ...(signal ? { signal } : {}) }));
     return { dry_run: dryRun, town: paths.root, heartbeat_count: ctx.state.heartbeatCount, decisions: ctx.decisions };
   } finally {

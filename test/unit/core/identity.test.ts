@@ -8,7 +8,7 @@ import {
   themeForRig,
   validateIdentity,
   type AgentSpec,
-} from "../../../src/agents/identity.ts";
+} from "../../../src/core/identity.ts";
 
 const TOWN = "/town";
 

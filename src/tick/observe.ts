@@ -1,0 +1,66 @@
+/**
+ * observe: every read of a pass, through the ports, into one Observation (src/core/observation.ts):
+ * the sessions (one tmux call), the Deacon command, the slot directory, each poke target's heartbeat file
+ * and slot, the rigs, the inbox, and the agents of the requests this pass will handle. Never throws: a
+ * failed read is recorded as such, and decide says what it means.
+ */
+import type { Config } from "../config/index.ts";
+import { errorText } from "../errors.ts";
+import { selectRequests, requestedAgents } from "../core/lifecycle.ts";
+import { agentKey, emptyObservation, type Observation, type PassKind } from "../core/observation.ts";
+import type { AgentFacts, Ports } from "../core/ports.ts";
+import { draftState, type DaemonState } from "../core/state.ts";
+import { pokeTargets } from "../core/targets.ts";
+import type { TownPaths } from "../town.ts";
+import { resolveAgent } from "../core/identity.ts";
+
+export async function observe(kind: PassKind, ports: Ports, config: Config, paths: TownPaths, state: DaemonState, signal: AbortSignal): Promise<Observation> {
+  const obs = emptyObservation(kind, ports.clock.now());
+  obs.stopping = signal.aborted;
+  try {
+    obs.sessions = await ports.tmux.sessions();
+  } catch (err) {
+    obs.sessions = { error: errorText(err) };
+  }
+  if (kind === "heartbeat") observeTown(obs, ports, config, paths);
+  if (!signal.aborted) {
+    try {
+      obs.inbox = await ports.mailbox.inbox(signal);
+    } catch (err) {
+      // Shutdown killed the inbox command: that is not a mailbox failure worth a line.
+      obs.inbox = signal.aborted ? null : { error: errorText(err) };
+    }
+  }
+  obs.agents = observeAgents(obs, ports, config, paths, state);
+  return obs;
+}
+
+function observeTown(obs: Observation, ports: Ports, config: Config, paths: TownPaths): void {
+  const { store } = ports;
+  obs.deaconCommand = store.findCommand(config.deacon.command[0] ?? "");
+  const problem = store.slotDirProblem();
+  obs.slotDir = { problem, entries: problem === null ? store.listSlotDir() : [] };
+  obs.rigs = config.poke.witnesses ? store.discoverRigs() : null;
+  const stamps = new Map(obs.stamps);
+  const slots = new Map(obs.slots);
+  for (const t of pokeTargets(config, paths, obs.rigs)) {
+    stamps.set(t.freshnessFile, store.readStamp(t.freshnessFile));
+    if (problem === null) slots.set(t.session, store.readSlot(t.session));
+  }
+  obs.stamps = stamps;
+  obs.slots = slots;
+}
+
+/** The agents of exactly the requests decide will handle: the same pure selection, on a copy of the ledger. */
+function observeAgents(obs: Observation, ports: Ports, config: Config, paths: TownPaths, state: DaemonState): Map<string, AgentFacts> {
+  const agents = new Map<string, AgentFacts>();
+  if (obs.inbox === null || "error" in obs.inbox) return agents;
+  const sel = selectRequests(obs.inbox.messages, draftState(state).requests, obs.nowMs, config);
+  for (const { identity, action } of requestedAgents(sel, paths.root)) {
+    const key = agentKey(identity, action);
+    if (agents.has(key)) continue;
+    const spec = resolveAgent(identity, paths.root);
+    if (!("error" in spec)) agents.set(key, ports.store.agentFacts(spec, action));
+  }
+  return agents;
+}
