@@ -1,5 +1,6 @@
 import { defineCommand } from "citty";
 import { loadEffectiveConfig } from "../config/effective.ts";
+import { signallableDaemonPid } from "../daemon/liveness.ts";
 import { buildPorts } from "../daemon/wiring.ts";
 import { GtdError } from "../errors.ts";
 import { requestLifecycle } from "../lifecycle/handoff.ts";
@@ -25,6 +26,7 @@ export default defineCommand({
       mailbox: ports.mailbox,
       nowMs: Date.now(),
       say: out,
+      daemonPid: () => signallableDaemonPid(paths),
       signal: (pid) => process.kill(pid, "SIGUSR1"),
     });
     return 0;

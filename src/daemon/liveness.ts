@@ -47,6 +47,12 @@ export function probeDaemon(paths: TownPaths): DaemonProbe {
   return { running: true, pid: holder === -1 ? pidFile.pid ?? -1 : holder, pidFile, stalePidFile: false, tickPid: null };
 }
 
+/** The PID to signal: the daemon's when one holds the lock and its PID is known, else null. */
+export function signallableDaemonPid(paths: TownPaths): number | null {
+  const probe = probeDaemon(paths);
+  return probe.running && probe.pid !== null && probe.pid > 0 ? probe.pid : null;
+}
+
 /** Linux process state letter from /proc/<pid>/stat ("Z" for a zombie); null when unknown. */
 export function processState(pid: number): string | null {
   try {

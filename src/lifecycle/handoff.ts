@@ -5,7 +5,6 @@
 import { existsSync } from "node:fs";
 import { resolveAgent } from "../core/identity.ts";
 import { isDirectory, safeUnlink } from "../store.ts";
-import { probeDaemon } from "../daemon/liveness.ts";
 import { GtdError, errorText } from "../errors.ts";
 import type { MailboxPort } from "../ports.ts";
 import type { TownPaths } from "../town.ts";
@@ -22,6 +21,11 @@ export interface HandoffOptions {
   nowMs: number;
   /** Print one line per step. */
   say: (line: string) => void;
+  /**
+   * The running daemon's PID, null when none is running or its PID is unknown. Asked after the mail
+   * is sent; injected, like signal, so lifecycle needs nothing from src/daemon/ (which imports it).
+   */
+  daemonPid: () => number | null;
   /** Sends SIGUSR1 to the verified daemon; injected so the core does not touch processes. */
   signal: (pid: number) => void;
 }
@@ -63,18 +67,18 @@ export async function requestLifecycle(o: HandoffOptions): Promise<{ signalled: 
   }
   o.say(`✓ Sent ${action} request to deacon/`);
 
-  const probe = probeDaemon(o.paths);
-  if (!probe.running || !probe.pid || probe.pid <= 0) {
+  const pid = o.daemonPid();
+  if (pid === null) {
     o.say("○ Daemon not running: the request waits for the next heartbeat");
     return { signalled: null };
   }
   try {
-    o.signal(probe.pid);
+    o.signal(pid);
   } catch (err) {
     o.say(`○ Could not signal daemon (will be picked up at the next heartbeat): ${errorText(err)}`);
     return { signalled: null };
   }
-  o.say(`✓ Signaled daemon (PID ${probe.pid}) for immediate processing`);
-  return { signalled: probe.pid };
+  o.say(`✓ Signaled daemon (PID ${pid}) for immediate processing`);
+  return { signalled: pid };
 }
 
