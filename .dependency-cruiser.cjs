@@ -14,7 +14,7 @@
  * helper is worth sharing; move a module into src/core/ when only the core uses it.
  */
 const PURE_MODULES = [
-  "src/ports.ts", // the port types (re-exported from src/core/ports.ts)
+  "src/issues.ts", // valibot issues as one line of text
   "src/duration.ts", // Go-style duration parse/format
   "src/gotime.ts", // RFC 3339 formatting of a given instant (never reads the clock)
   "src/quote.ts", // quoting for messages

@@ -5,7 +5,7 @@
 import { closeSync, constants, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, realpathSync, renameSync, statSync, unlinkSync, writeSync, type Stats } from "node:fs";
 import { basename, dirname, join, sep } from "node:path";
 import * as v from "valibot";
-import { describeIssues } from "./core/schema.ts";
+import { describeIssues } from "./issues.ts";
 import { GtdError } from "./errors.ts";
 
 export type ReadResult<T> =

@@ -16,7 +16,7 @@ import type { Decision, Memory, Note, StepName } from "./decision.ts";
 import type { Effect, Outcome } from "./effects.ts";
 import type { Observation } from "./observation.ts";
 import type { SessionInfo } from "./ports.ts";
-import type { DaemonState } from "./state.ts";
+import { draftState, type DaemonState } from "./state.ts";
 
 /** Everything a step may look at or change during one pass. */
 export interface Draft {
@@ -25,7 +25,7 @@ export interface Draft {
   readonly paths: TownPaths;
   /** Lives as long as the daemon: what was already said. */
   readonly memory: Memory;
-  /** This pass's copy of the state (src/core/state.ts draftState); adopted by the edge after a real pass. */
+  /** This pass's own copy of the state; adopted by the edge after a real pass. */
   state: DaemonState;
   /** "Now" for every decision of the pass: the observation's clock reading. */
   readonly nowMs: number;
@@ -48,6 +48,8 @@ export function newDraft(a: { obs: Observation; config: Config; paths: TownPaths
   const sessions = "error" in a.obs.sessions ? null : new Map(a.obs.sessions as ReadonlyMap<string, SessionInfo>);
   return {
     ...a,
+    // The pass works on its own copy: the caller's state changes only when the edge adopts this one.
+    state: draftState(a.state),
     nowMs: a.obs.nowMs,
     clockMs: a.obs.nowMs,
     stopping: a.obs.stopping,

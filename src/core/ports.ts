@@ -162,17 +162,3 @@ export interface Ports {
    */
   exclusive?: () => boolean;
 }
-
-export const systemClock: Clock = { now: () => Date.now() };
-
-export const abortableSleep: Sleep = (ms, signal) =>
-  new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    }
-    signal?.addEventListener("abort", done, { once: true });
-  });

@@ -4,6 +4,7 @@
  */
 import * as v from "valibot";
 import { parseGoTime } from "../gotime.ts";
+import { describeIssues } from "../issues.ts";
 
 /** An RFC 3339 time, kept as written (slot files rewrite sent_at byte for byte). */
 export const GoTimeText = v.pipe(
@@ -20,10 +21,4 @@ export const GoTime = v.pipe(
 /** An RFC 3339 time that must be a real instant (the zero time is refused). */
 export const GoInstant = v.pipe(GoTime, v.number("expected an RFC3339 time"));
 
-/** valibot issues as one short line: `field.path: message`. */
-export function describeIssues(issues: readonly v.BaseIssue<unknown>[]): string {
-  const first = issues[0];
-  if (!first) return "invalid";
-  const path = v.getDotPath(first);
-  return path ? `${path}: ${first.message}` : first.message;
-}
+export { describeIssues };

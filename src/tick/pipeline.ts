@@ -9,7 +9,6 @@ import { processLifecycle } from "../core/lifecycle.ts";
 import { heartbeatPass, lifecyclePass, newDraft, type Decide, type Draft, type PassSteps } from "../core/pass.ts";
 import { pokeAgents } from "../core/pokes.ts";
 import type { PassKind } from "../core/observation.ts";
-import { draftState } from "../core/state.ts";
 import { applyPass } from "./apply.ts";
 import type { TickContext } from "./context.ts";
 import { observe } from "./observe.ts";
@@ -18,7 +17,7 @@ export const STEPS: PassSteps = { clearStaleSlots, ensureDeacon, pokeAgents, pro
 
 export async function runPass(ctx: TickContext, kind: PassKind, build: (d: Draft) => Decide): Promise<TickContext> {
   const obs = await observe(kind, ctx.ports, ctx.config, ctx.paths, ctx.state, ctx.signal);
-  const d = newDraft({ obs, config: ctx.config, paths: ctx.paths, memory: ctx.memory, state: draftState(ctx.state) });
+  const d = newDraft({ obs, config: ctx.config, paths: ctx.paths, memory: ctx.memory, state: ctx.state });
   ctx.nowMs = obs.nowMs;
   ctx.effects = await applyPass(d, build(d), { ports: ctx.ports, config: ctx.config, dryRun: ctx.dryRun, signal: ctx.signal });
   ctx.decisions.push(...d.decisions);
