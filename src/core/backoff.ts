@@ -88,12 +88,8 @@ export const BackoffEntrySchema = v.looseObject({
   last_activity: v.optional(goTimeOrNull, null),
 });
 
-export interface BackoffEntryJson {
-  interval_ms: number;
-  last_poke: string | null;
-  misses: number;
-  last_activity: string | null;
-}
+/** An entry as the file holds it: the schema's input. */
+export type BackoffEntryJson = v.InferInput<typeof BackoffEntrySchema>;
 
 export function toJson(states: ReadonlyMap<string, BackoffState>): Record<string, BackoffEntryJson> {
   // No prototype: agent ids come from directory names, and on a plain object an id `__proto__` would set

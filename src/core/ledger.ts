@@ -104,13 +104,8 @@ export function loadLedger(raw: unknown): LedgerLoad {
   return { entries, dropped };
 }
 
-export interface RequestEntryJson {
-  attempts: number;
-  first_seen: string;
-  last_seen: string;
-  last_error: string | null;
-  done: boolean;
-}
+/** An entry as the file holds it: the schema's input. */
+export type RequestEntryJson = v.InferInput<typeof EntrySchema>;
 
 /** In the Map's order, which is least recently handled first (see touchEntry). */
 export function ledgerToJson(entries: ReadonlyMap<string, RequestEntry>): Record<string, RequestEntryJson> {
