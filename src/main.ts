@@ -1,70 +1,58 @@
 #!/usr/bin/env bun
 /**
- * gtd's entry point: citty wiring, lazy command loading (status/signal/stop stay fast because zx and
- * croner load only where needed), one error line, exit codes 0 ok, 1 error, 2 usage, 3 not running.
+ * gtd's entry point. citty routes: runCommand(main) finds the command (loaded lazily, so status, signal
+ * and stop stay fast: zx and croner load only where needed), which refuses a bad command line, answers
+ * --help or runs (cli/commands.ts). Here, what citty's runMain would add, in gtd's terms (runMain exits
+ * 1 on every error and prints stack traces): --version, usage for a bare `gtd`, one error line, exit
+ * codes 0 ok, 1 error, 2 usage, 3 not running.
  */
 // First, before anything else loads: in the daemon, signals during start-up are remembered, not fatal.
 import "./early-signals.ts";
-import { defineCommand, renderUsage, runCommand, type ArgsDef, type CommandDef } from "citty";
+import { defineCommand, runCommand, type ArgsDef, type CommandDef } from "citty";
 import { EXIT, GtdError } from "./errors.ts";
-import { COMMANDS } from "./cli/commands.ts";
-import { examplesBlock } from "./cli/examples.ts";
+import { COMMANDS, subCommands } from "./cli/commands.ts";
+import { helpText, stripAnsi, usageLine } from "./cli/examples.ts";
+import { strictFlags, usageLineFor } from "./cli/flags.ts";
 import pkg from "../package.json" with { type: "json" };
 
 /** The commit, stamped by `bun build --define` (scripts/build.ts, release.ts); undefined when run from source. */
 declare const GTD_COMMIT: string | undefined;
 const VERSION = typeof GTD_COMMIT === "string" ? `${pkg.version} (${GTD_COMMIT})` : pkg.version;
 
-const main = defineCommand({
+/** The routed command's exit code (citty's runCommand returns only gtd's own). */
+let result: unknown;
+const main: CommandDef<ArgsDef> = defineCommand({
   meta: { name: "gtd", version: pkg.version, description: "The Gas Town daemon: keeps the Deacon alive, nudges quiet agents, carries out lifecycle requests" },
-  subCommands: COMMANDS,
+  plugins: [strictFlags("gtd", {}, () => usageLine(main), true)],
+  subCommands: () => subCommands(main, (r) => (result = r)),
 });
 
-const stripAnsi = (s: string) => s.replace(/\u001b\[[0-9;]*m/g, "");
-/** Usage text, plain when stdout is not a terminal (pipes, scripts, tests). */
-const usage = async (cmd: CommandDef<ArgsDef>, parent?: CommandDef<ArgsDef>, name = "gtd") => {
-  const text = `${(await renderUsage(cmd, parent)).trimEnd()}\n${examplesBlock(name)}`;
-  return process.stdout.isTTY ? text : stripAnsi(text);
-};
-
-/** citty accepts any flag; a typo like --forground must be a usage error, not silently ignored. */
-function unknownFlag(rawArgs: string[], args: ArgsDef): string | null {
-  const known = new Set<string>(["help", "h"]);
-  for (const [name, def] of Object.entries(args)) {
-    known.add(name);
-    const alias = "alias" in def ? def.alias : undefined;
-    for (const a of Array.isArray(alias) ? alias : alias ? [alias] : []) known.add(a);
-  }
-  for (const raw of rawArgs) {
-    if (raw === "--") break;
-    if (!raw.startsWith("-") || raw === "-") continue;
-    const name = raw.replace(/^--?/, "").split("=")[0]!.replace(/^no-/, "");
-    if (!known.has(name)) return raw;
-  }
-  return null;
-}
+const isHelp = (a: string | undefined) => a === "--help" || a === "-h";
 
 async function entry(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
-  if (!name || name === "--help" || name === "-h" || name === "help") {
-    process.stdout.write(`${await usage(main)}\n`);
-    return name ? EXIT.ok : EXIT.usage;
-  }
-  if (name === "--version" || name === "-v") {
+  // `gtd help [command]` and `gtd --help <command>` are `gtd <command> --help`.
+  if (argv[0] === "help" || (isHelp(argv[0]) && argv.length > 1)) argv = [...argv.slice(1), "--help"];
+  // citty's rule (runMain): --version alone. Ours, not meta.version: it carries the commit.
+  if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-v")) {
     process.stdout.write(`${VERSION}\n`);
     return EXIT.ok;
   }
-  // Own keys only: `gtd constructor` is an unknown command, not Object's.
-  const loader = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
-  if (!loader) throw new GtdError("USAGE", `unknown command "${name}"`, `commands: ${Object.keys(COMMANDS).join(", ")}`);
-  const cmd = await loader();
-  if (rest.includes("--help") || rest.includes("-h")) {
-    process.stdout.write(`${await usage(cmd, main, name)}\n`);
-    return EXIT.ok;
+  try {
+    await runCommand(main, { rawArgs: argv });
+  } catch (err) {
+    const code = err instanceof Error && err.name === "CLIError" ? (err as Error & { code?: string }).code : undefined;
+    // No command: `gtd` (a usage error, as the original) or `gtd --help`.
+    if (code === "E_NO_COMMAND") {
+      process.stdout.write(`${await helpText(main)}\n`);
+      return argv.some(isHelp) ? EXIT.ok : EXIT.usage;
+    }
+    if (code === "E_UNKNOWN_COMMAND") {
+      // gtd takes no flags of its own (strictFlags refused any), so the first word is the name.
+      const name = argv.find((a) => !a.startsWith("-"));
+      throw new GtdError("USAGE", `unknown command "${name}"`, `commands: ${Object.keys(COMMANDS).join(", ")}`);
+    }
+    throw err;
   }
-  const bad = unknownFlag(rest, (cmd.args ?? {}) as ArgsDef);
-  if (bad) throw new GtdError("USAGE", `unknown option ${bad} for gtd ${name}`, `see gtd ${name} --help`);
-  const { result } = await runCommand(cmd, { rawArgs: rest });
   return typeof result === "number" ? result : EXIT.ok;
 }
 
@@ -73,6 +61,9 @@ try {
 } catch (err) {
   if (err instanceof GtdError) {
     process.stderr.write(`${err.oneLine()}\n`);
+    // A wrong word on the command line (unknown option, missing argument): show what the command takes.
+    const usage = usageLineFor(err);
+    if (usage) process.stderr.write(`${usage}\n`);
     process.exitCode = err.exitCode;
   } else if (err instanceof Error && err.name === "CLIError") {
     process.stderr.write(`gtd: ${stripAnsi(err.message)} (see gtd --help)\n`);

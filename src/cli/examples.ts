@@ -1,4 +1,6 @@
-/** The Examples block that ends each command's --help: the commands people actually type. */
+/** --help text: citty's usage, then an Examples block of the commands people actually type. */
+import { renderUsage, type ArgsDef, type CommandDef } from "citty";
+
 export const EXAMPLES: Record<string, string[]> = {
   gtd: [
     "gtd demo                              # watch it work on a throwaway town",
@@ -22,4 +24,22 @@ export const EXAMPLES: Record<string, string[]> = {
 export function examplesBlock(name: string): string {
   const lines = EXAMPLES[name];
   return lines?.length ? `\nExamples:\n${lines.map((l) => `  ${l}`).join("\n")}\n` : "";
+}
+
+export const stripAnsi = (s: string): string => s.replace(/\u001b\[[0-9;]*m/g, "");
+
+/**
+ * A command's --help: citty's usage, then our Examples. Plain when stdout is not a terminal (pipes,
+ * scripts, tests): citty colours whenever NO_COLOR, TERM=dumb, TEST and CI are all unset.
+ */
+export async function helpText(cmd: CommandDef<ArgsDef>, parent?: CommandDef<ArgsDef>): Promise<string> {
+  const meta = (typeof cmd.meta === "function" ? await cmd.meta() : await cmd.meta) ?? {};
+  const text = `${(await renderUsage(cmd, parent)).trimEnd()}\n${examplesBlock(meta.name ?? "gtd")}`;
+  return process.stdout.isTTY ? text : stripAnsi(text);
+}
+
+/** The USAGE line alone, plain: what follows an error about the shape of a command line. */
+export async function usageLine(cmd: CommandDef<ArgsDef>, parent?: CommandDef<ArgsDef>): Promise<string> {
+  const lines = stripAnsi(await renderUsage(cmd, parent)).split("\n");
+  return (lines.find((l) => l.startsWith("USAGE ")) ?? "").trimEnd();
 }

@@ -159,11 +159,11 @@ describe("town discovery", () => {
 });
 
 describe("usage", () => {
-  test("unknown flag → exit 2 with one line", async () => {
+  test("unknown flag → exit 2 with one line, then the usage line", async () => {
     const r = await w().run(["start", "--forground"]);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe("");
-    expect(r.stderr).toMatch(/^gtd: unknown option --forground for gtd start \(.+\)\n$/);
+    expect(r.stderr).toMatch(/^gtd: unknown option --forground for gtd start \(.+\)\nUSAGE gtd start \[OPTIONS\]\n$/);
     expect(existsSync(w().paths.pidFile)).toBe(false);
     expect((await w().run(["status", "--jsn"])).code).toBe(2);
   }, T);
