@@ -4,7 +4,7 @@ import { userInfo } from "node:os";
 import { loadEffectiveConfig } from "../config/effective.ts";
 import { selfArgv } from "../daemon/launch.ts";
 import { probeDaemon } from "../daemon/liveness.ts";
-import { heartbeatIntervalMs } from "../daemon/schedule.ts";
+import { heartbeatIntervalMs } from "../schedule.ts";
 import { GtdError } from "../errors.ts";
 import { runCommand } from "../proc.ts";
 import { installService, renderService, uninstallService } from "../service/install.ts";
@@ -58,7 +58,7 @@ async function serviceSpec(paths: TownPaths, kind: ServiceKind, scope: ServiceSc
     scope,
     argv: selfArgv(),
     town: paths.root,
-    heartbeatMs: await heartbeatIntervalMs(config.heartbeat),
+    heartbeatMs: heartbeatIntervalMs(config.heartbeat),
     longestTimeoutMs: Math.max(...Object.values(config.timeouts)),
     path: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin",
     uid: scope === "system" && owner !== 0 ? owner : null,

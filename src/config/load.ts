@@ -9,6 +9,7 @@ import { GtdError } from "../errors.ts";
 import { readText } from "../store.ts";
 import { envName, MAILBOX_PRESETS, SETTING_KEYS, SETTINGS, type MailboxPreset, type Setting, type SettingKey, type SettingKind } from "./settings.ts";
 import { quote } from "../quote.ts";
+import { parseHeartbeat } from "../schedule.ts";
 
 export type Source = "default" | "config.json" | `env ${string}` | `flag ${string}` | `preset ${MailboxPreset}`;
 
@@ -66,20 +67,9 @@ const KIND: Record<SettingKind, { schema: v.GenericSchema; form: string; rangedF
   },
 };
 
+/** A duration or a 5/6-field cron pattern croner accepts and that ever runs (bounds: inRange). */
 export function isSchedule(spec: string): boolean {
-  if (parseDuration(spec) !== null) return (parseDuration(spec) ?? 0) > 0;
-  const fields = spec.trim().split(/\s+/);
-  if (fields.length !== 5 && fields.length !== 6) return false;
-  return cronIsValid(spec);
-}
-
-let cronCheck: ((pattern: string) => boolean) | null = null;
-/** Set by the edge that has croner loaded; without it a cron pattern is checked by shape only. */
-export function setCronValidator(check: (pattern: string) => boolean): void {
-  cronCheck = check;
-}
-function cronIsValid(pattern: string): boolean {
-  return cronCheck ? cronCheck(pattern) : /^[\d*/,\-?LW#A-Za-z]+(\s+[\d*/,\-?LW#A-Za-z]+){4,5}$/.test(pattern.trim());
+  return parseHeartbeat(spec) !== null;
 }
 
 export function parseSize(text: string): number | null {

@@ -26,7 +26,7 @@ import { selfArgv } from "./launch.ts";
 import { LockGuard } from "./lock-guard.ts";
 import { PassQueue, type PassKind } from "./pass-queue.ts";
 import { createReporting, type Reporting } from "./reporting.ts";
-import { startSchedule, type Schedule } from "./schedule.ts";
+import { startSchedule, type Schedule } from "../schedule.ts";
 import { buildPorts } from "./wiring.ts";
 
 export interface RunDaemonOptions {
@@ -184,7 +184,7 @@ export async function runDaemon(opts: RunDaemonOptions): Promise<number> {
     fileLog.configure(config.log.maxBytes, config.log.files, config.log.format);
     if (heartbeatChanged && schedule && !stopReason) {
       schedule.stop();
-      schedule = await startSchedule(config.heartbeat, () => queue.request("heartbeat"));
+      schedule = startSchedule(config.heartbeat, () => queue.request("heartbeat"));
     }
     state.extra.heartbeat = config.heartbeat;
     state.extra.next_heartbeat = formatGoTime(schedule?.nextRunMs() ?? null);
@@ -244,7 +244,7 @@ export async function runDaemon(opts: RunDaemonOptions): Promise<number> {
   const earlyStop = early.find((sig) => sig === "SIGTERM" || sig === "SIGINT");
   if (earlyStop) onStop(STOP_NAMES[earlyStop]!);
   if (!stopReason) {
-    schedule = await startSchedule(config.heartbeat, () => queue.request("heartbeat"));
+    schedule = startSchedule(config.heartbeat, () => queue.request("heartbeat"));
     log(`Daemon running, heartbeat ${schedule.describe()}`);
     queue.request("heartbeat");
     if (early.includes("SIGHUP")) void reload();

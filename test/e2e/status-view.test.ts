@@ -1,6 +1,7 @@
 /**
  * `gtd status` as a person sees it, in a real terminal (a pane of the test's tmux server): a table with
- * liveness in colour; NO_COLOR drops the colour; a pipe gets the plain lines scripts rely on.
+ * liveness in colour; NO_COLOR drops the colour; a pipe gets the plain lines scripts rely on. And the
+ * next heartbeat it shows is the next one, not the one that just ran.
  */
 import { expect, test } from "bun:test";
 import { startDaemon } from "../helpers/e2e-town.ts";
@@ -44,4 +45,21 @@ test("a terminal gets colour and the poke table; NO_COLOR keeps the table withou
   expect(piped.stdout).not.toContain("\u001b[");
   expect(piped.stdout).not.toContain("AGENT");
   expect(piped.stdout).toMatch(/\n {2}Pokes: deacon every \d+m\d+s, last \d\d:\d\d:\d\d/);
+}, T);
+
+test("status shows the real next heartbeat: after the last one, at most one interval later", async () => {
+  // 2s, not 1s: the pass reads its clock just as its tick fires, so `next > last` fails only if the
+  // tick itself came almost a whole interval late; 2s keeps that out of reach of a loaded machine.
+  await startDaemon(w(), { GTD_HEARTBEAT: "2s" });
+  // #1 runs at start; #2 and later are the schedule's ticks, the ones whose next heartbeat used to be wrong.
+  await w().waitForHeartbeats(3, 20_000);
+  const { code, json } = await w().status();
+  expect(code).toBe(0);
+  expect(json.heartbeat_count).toBeGreaterThanOrEqual(3);
+  const lastMs = Date.parse(json.last_heartbeat);
+  const nextMs = Date.parse(json.next_heartbeat);
+  expect(nextMs).toBeGreaterThan(lastMs);
+  expect(nextMs - lastMs).toBeLessThanOrEqual(2000);
+  const human = await w().run(["status"]);
+  expect(human.stdout).toMatch(/\n {2}Next heartbeat: \d\d:\d\d:\d\d \(every 2s\)\n/);
 }, T);

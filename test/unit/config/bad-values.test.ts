@@ -87,6 +87,13 @@ describe("bad forms are refused, naming where, what and the expected form", () =
     expect(err.hint).toContain("5/6-field cron pattern");
   });
 
+  test.each(["61 * * * *", "0 0 30 2 *"])("%j (croner refuses it, or it never runs) is refused by every loader, not only the daemon's", (spec) => {
+    writeConfig({ heartbeat: spec });
+    const err = configError(() => load());
+    expect(err.message).toBe(`${paths.configFile}: heartbeat = ${JSON.stringify(spec)} is not valid`);
+    expect(err.hint).toContain("5/6-field cron pattern");
+  });
+
   test("a bad cron pattern from the environment names the variable", async () => {
     const err = await asyncConfigError(() => loadEffectiveConfig(paths, { GTD_HEARTBEAT: "61 * * * *" }));
     expect(err.message).toContain("GTD_HEARTBEAT");
