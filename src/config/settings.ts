@@ -35,8 +35,14 @@ export interface Setting {
  */
 export const TIMER_RANGE = { minMs: 100, maxMs: 24 * 86_400_000 } as const;
 
+/**
+ * A heartbeat runs tmux and the mailbox command: more than one a second is load, not supervision, and a
+ * cron pattern cannot go below a second either. The top stays the timers' bound.
+ */
+export const HEARTBEAT_RANGE = { minMs: 1000, maxMs: TIMER_RANGE.maxMs } as const;
+
 export const SETTINGS = {
-  heartbeat: { kind: "schedule", default: "5m", why: "the original's heartbeat interval", range: TIMER_RANGE },
+  heartbeat: { kind: "schedule", default: "5m", why: "the original's heartbeat interval", range: HEARTBEAT_RANGE },
   "backoff.strategy": { kind: "strategy", default: "geometric", why: "the original grows the poke interval ×factor per unanswered poke" },
   "backoff.base": { kind: "duration", default: "5m", why: "first poke interval; equal to the heartbeat, as in the original" },
   "backoff.max": { kind: "duration", default: "30m", why: "a silent agent is still poked twice an hour" },

@@ -7,7 +7,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { loadConfig, type Config } from "../../src/config/index.ts";
-import { envName, SETTING_KEYS, SETTINGS, TIMER_RANGE, type SettingKey } from "../../src/config/settings.ts";
+import { envName, HEARTBEAT_RANGE, SETTING_KEYS, SETTINGS, TIMER_RANGE, type Setting, type SettingKey } from "../../src/config/settings.ts";
 import { formatGoDuration } from "../../src/duration.ts";
 import { townPaths } from "../../src/town.ts";
 import { anyString, component, propertyTempDir, RUNS } from "./arbitraries.ts";
@@ -106,7 +106,9 @@ describe("config loading on any input", () => {
         writeFile(null);
         const text = asMs ? `${ms}ms` : formatGoDuration(ms);
         const input = viaEnv ? { env: { [envName(key)]: text } } : { env: {}, flags: { [key]: text } };
-        const ok = ms >= TIMER_RANGE.minMs && ms <= TIMER_RANGE.maxMs;
+        // Each key's own bounds: the heartbeat starts at 1s, the timeouts at 100ms.
+        const { minMs, maxMs } = (SETTINGS[key] as Setting).range!;
+        const ok = ms >= minMs && ms <= maxMs;
         if (ok) {
           expect(loadConfig({ configFile: paths.configFile, ...input }).layers.values[key]).toBe(text);
           return;
@@ -127,7 +129,7 @@ describe("config loading on any input", () => {
 /** Settings whose values do not constrain each other, each with a generator of valid values in all three spellings. */
 type Layerable = { file: unknown; text: string; value: unknown };
 const LAYERABLE: Partial<Record<SettingKey, fc.Arbitrary<Layerable>>> = {
-  heartbeat: fc.integer({ min: TIMER_RANGE.minMs, max: TIMER_RANGE.maxMs }).map((ms) => {
+  heartbeat: fc.integer({ min: HEARTBEAT_RANGE.minMs, max: HEARTBEAT_RANGE.maxMs }).map((ms) => {
     const t = formatGoDuration(ms);
     return { file: t, text: t, value: t };
   }),

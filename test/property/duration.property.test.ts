@@ -8,7 +8,7 @@ import fc from "fast-check";
 import { mkdirSync, rmSync } from "node:fs";
 import { loadEffectiveConfig } from "../../src/config/effective.ts";
 import { Cron } from "croner";
-import { TIMER_RANGE } from "../../src/config/settings.ts";
+import { HEARTBEAT_RANGE } from "../../src/config/settings.ts";
 import { formatGoDuration, parseDuration, requireDuration } from "../../src/duration.ts";
 import { GtdError } from "../../src/errors.ts";
 import { townPaths } from "../../src/town.ts";
@@ -78,7 +78,7 @@ describe("heartbeat spec", () => {
   test("every cron pattern of the documented grammar that ever runs is accepted, as is every duration within bounds", async () => {
     rmSync(paths.configFile, { force: true });
     await fc.assert(
-      fc.asyncProperty(fc.oneof(cronPattern, fc.integer({ min: TIMER_RANGE.minMs, max: TIMER_RANGE.maxMs }).map(formatGoDuration)), async (spec) => {
+      fc.asyncProperty(fc.oneof(cronPattern, fc.integer({ min: HEARTBEAT_RANGE.minMs, max: HEARTBEAT_RANGE.maxMs }).map(formatGoDuration)), async (spec) => {
         // A pattern with no next run (30 February) is refused: the daemon would heartbeat once, ever.
         fc.pre(parseDuration(spec) !== null || croner(spec));
         const loaded = await loadEffectiveConfig(paths, {}, { heartbeat: spec });
@@ -102,6 +102,7 @@ describe("heartbeat spec", () => {
         }
         const every = parseDuration(spec);
         if (every === null) expect(croner(spec)).toBe(true);
+        else expect(every >= HEARTBEAT_RANGE.minMs && every <= HEARTBEAT_RANGE.maxMs).toBe(true);
         expectWellFormed(loaded.config);
       }),
       { numRuns: RUNS.io },

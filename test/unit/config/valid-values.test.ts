@@ -7,7 +7,7 @@ import { load, paths, useConfigTown, writeConfig } from "./helpers.ts";
 useConfigTown();
 
 describe("valid forms", () => {
-  test.each(["250ms", "30s", "5m", "1h", "1h30m", "*/5 * * * *", "*/10 * * * * *"])(
+  test.each(["1s", "1.5s", "30s", "5m", "1h", "1h30m", "*/5 * * * *", "*/10 * * * * *"])(
     "heartbeat %j loads (croner-checked)",
     async (spec) => {
       writeConfig({ heartbeat: spec });
