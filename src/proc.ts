@@ -46,8 +46,8 @@ function discardingStore() {
 
 /**
  * SIGKILL to the process group `pid` leads (every child is spawned detached, so it leads its own). Never
- * with a pid ≤ 1: kill(-0) would hit gtd's own group and kill(-1) every process it may signal. A group
- * keeps its id while any member lives, so the id is only reusable once there is nothing left to kill.
+ * with a pid ≤ 1: kill(-0) would hit gtd's own group and kill(-1) every process it may signal. Sent only
+ * while the leader is unreaped or at the moment it is: the id cannot have passed to another group then.
  */
 function killGroup(pid: number | undefined): void {
   if (pid === undefined || !Number.isInteger(pid) || pid <= 1) return;
@@ -58,20 +58,50 @@ function killGroup(pid: number | undefined): void {
   }
 }
 
-/** The real runner: zx, loaded lazily so commands that never spawn do not pay for importing it. */
+/** bash, looked up once: zx's quote writes bash (`$'…'`), which plain sh would misread. */
+let bashPath: string | undefined;
+
+/**
+ * The real runner: zx, loaded lazily so commands that never spawn do not pay for importing it.
+ *
+ * zx spawns the command through bash, the argv quoted element by element by zx's own `quote`, one simple
+ * command that bash execs in place. zx's options carry the rest: `timeout`, `nothrow` (a result, never an
+ * exception), `quiet`, `signal`, `detached`. What zx does not do is done around it, each step saying why:
+ * the group is killed when the child exits, output is capped, and abort and timeout kill with SIGKILL.
+ */
 export const runCommand: Runner = async (argv, opts) => {
-  const { $ } = await import("zx");
-  const started = Date.now();
   if (opts.signal?.aborted) return { code: null, stdout: "", stderr: "aborted", timedOut: false, notFound: false };
   if (opts.cwd !== undefined && !isDirectory(opts.cwd)) {
     return { code: null, stdout: "", stderr: `working directory does not exist: ${opts.cwd}`, timedOut: false, notFound: false };
   }
+  const { $, quote, which } = await import("zx");
+  bashPath ??= which.sync("bash", { nothrow: true }) ?? "bash";
+  const out = new Capture(opts.stdoutCapBytes ?? STDOUT_CAP_BYTES);
+  const err = new Capture(opts.stderrCapBytes ?? STDERR_CAP_BYTES);
+  let exceeded: RunResult["outputExceeded"];
+  let timedOut = false;
+  let exited = false;
+
   const proc = $({
-    cwd: opts.cwd,
-    timeout: opts.timeoutMs,
-    timeoutSignal: "SIGKILL",
+    // Every option zx would otherwise take from its defaults or from ZX_* environment variables.
+    shell: bashPath,
+    quote,
+    prefix: "",
+    postfix: "",
+    preferLocal: false,
+    cwd: opts.cwd ?? process.cwd(),
     env: opts.env ? { ...process.env, ...opts.env } : process.env,
     input: opts.input,
+    timeout: opts.timeoutMs,
+    timeoutSignal: "SIGKILL",
+    // zx calls this for its timeout only (nothing here kills through zx): the whole group, not just the
+    // child, and without zx's default `ps` walk (a process per kill, and it reaches setsid'd daemons).
+    kill: async () => {
+      if (exited) return;
+      timedOut = true;
+      killGroup(pid);
+    },
+    signal: opts.signal,
     nothrow: true,
     quiet: true,
     verbose: false,
@@ -82,79 +112,61 @@ export const runCommand: Runner = async (argv, opts) => {
     detached: true,
   })`${argv}`;
   const pid = proc.pid;
-  // zx's kill() takes the whole tree (descendants by parent PID, then the group), as its timeout does.
-  const killTree = () => {
-    killGroup(pid);
-    try {
-      void proc.kill("SIGKILL").catch(() => {});
-    } catch {
-      // Already settled: only the group sweep below is left to do.
-    }
-  };
-  const out = new Capture(opts.stdoutCapBytes ?? STDOUT_CAP_BYTES);
-  const err = new Capture(opts.stderrCapBytes ?? STDERR_CAP_BYTES);
 
-  return new Promise<RunResult>((resolve) => {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let exceeded: RunResult["outputExceeded"];
-    let done = false;
-    const finish = (code: number | null, timedOut: boolean) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      opts.signal?.removeEventListener("abort", onAbort);
+  // Past a cap, the output is incomplete and the command is flooding: kill it, stop reading.
+  const collect = (capture: Capture, stream: "stdout" | "stderr") => (chunk: Buffer | string) => {
+    if (exceeded || capture.add(chunk)) return;
+    exceeded = { stream, capBytes: capture.capBytes };
+    killGroup(pid);
+    proc.stdout?.destroy();
+    proc.stderr?.destroy();
+  };
+  proc.stdout?.on("data", collect(out, "stdout"));
+  proc.stderr?.on("data", collect(err, "stderr"));
+
+  // zx sends SIGTERM to the group on abort, which a command may ignore.
+  const onAbort = () => {
+    if (!exited) killGroup(pid);
+  };
+  opts.signal?.addEventListener("abort", onAbort, { once: true });
+
+  // zx settles when the child's pipes close, so a background process holding them (`cmd &`, ssh
+  // ControlPersist under git, a wrapper that forks) would hold the call. The group dies with the child:
+  // nothing of it outlives the call, and the pipes close once the output already written is read.
+  let drain: ReturnType<typeof setTimeout> | undefined;
+  proc.child?.once("exit", () => {
+    exited = true;
+    killGroup(pid);
+    // What still holds the pipes left the group (setsid) and is out of reach: stop waiting for it.
+    drain = setTimeout(() => {
       proc.stdout?.destroy();
       proc.stderr?.destroy();
-      // Whatever the command left behind in its group (a `cmd &` holding our pipes, a forked helper)
-      // ends with the call. A tmux server it started is not in the group: tmux daemonizes (setsid).
-      killGroup(pid);
-      if (exceeded) {
-        // The flooded stream is not returned: it is incomplete, and decoding it would double its memory.
-        const stdout = exceeded.stream === "stdout" ? "" : out.text();
-        const stderr = exceeded.stream === "stderr" ? "" : err.text().trim();
-        resolve({ code: null, stdout, stderr, timedOut: false, notFound: false, outputExceeded: exceeded });
-        return;
-      }
-      resolve({ code, stdout: out.text(), stderr: err.text().trim(), timedOut, notFound: code === 127 || code === 126 });
-    };
-    const onAbort = () => {
-      killTree();
-    };
-    opts.signal?.addEventListener("abort", onAbort, { once: true });
-
-    // Past a cap, the output is incomplete and the command is flooding: kill it and answer now.
-    const collect = (capture: Capture, stream: "stdout" | "stderr") => (chunk: Buffer | string) => {
-      if (exceeded || capture.add(chunk)) return;
-      exceeded = { stream, capBytes: capture.capBytes };
-      killTree();
-      finish(null, false);
-    };
-    proc.stdout?.on("data", collect(out, "stdout"));
-    proc.stderr?.on("data", collect(err, "stderr"));
-
-    // zx settles only when the child's pipes close. A command that leaves a background process holding
-    // them (ssh ControlPersist under git, a wrapper script that forks) would make the wait unbounded, so
-    // the wait also ends shortly after the child itself exits, and at a hard deadline past the timeout.
-    proc.child?.once("exit", (code: number | null) => {
-      if (done) return;
-      clearTimeout(timer);
-      timer = setTimeout(() => finish(code, false), EXIT_DRAIN_MS);
-    });
-    timer = setTimeout(() => {
-      killTree();
-      finish(null, true);
-    }, opts.timeoutMs + HARD_DEADLINE_GRACE_MS);
-    proc.then(
-      (o) => finish(o.exitCode, o.exitCode === null && Date.now() - started >= opts.timeoutMs - 5),
-      () => finish(null, false),
-    );
+    }, ESCAPED_DRAIN_MS);
   });
+
+  const o = await proc;
+  clearTimeout(drain);
+  opts.signal?.removeEventListener("abort", onAbort);
+  if (exceeded) {
+    // The flooded stream is not returned: it is incomplete, and decoding it would double its memory.
+    const stdout = exceeded.stream === "stdout" ? "" : out.text();
+    const stderr = exceeded.stream === "stderr" ? "" : err.text().trim();
+    return { code: null, stdout, stderr, timedOut: false, notFound: false, outputExceeded: exceeded };
+  }
+  if (pid === undefined) {
+    // bash itself could not be started.
+    const cause = o.cause as NodeJS.ErrnoException | null;
+    return { code: null, stdout: "", stderr: cause?.message ?? "could not start", timedOut: false, notFound: cause?.code === "ENOENT" };
+  }
+  const code = o.exitCode;
+  return { code, stdout: out.text(), stderr: err.text().trim(), timedOut, notFound: code === 127 || code === 126 };
 };
 
-/** After the child exits, how long its output may keep arriving before we stop waiting for the pipes. */
-const EXIT_DRAIN_MS = 300;
-/** zx's own timeout kills the tree; this is the backstop if even that does not end the wait. */
-const HARD_DEADLINE_GRACE_MS = 1000;
+/**
+ * After the child exits and its group is killed, how long a process that left the group (setsid) may
+ * keep the pipes before the call stops reading them. Output already written is read well within it.
+ */
+const ESCAPED_DRAIN_MS = 300;
 
 /** `16 MiB`, `64 KiB`, or `1000 bytes`: a cap as a person reads it. */
 function sizeText(bytes: number): string {

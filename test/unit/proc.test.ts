@@ -1,8 +1,8 @@
 import { describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describeFailure, runCommand, STDERR_CAP_BYTES, STDOUT_CAP_BYTES } from "../../src/proc.ts";
+import { describeFailure, type RunResult, runCommand, STDERR_CAP_BYTES, STDOUT_CAP_BYTES } from "../../src/proc.ts";
 import { createTmux } from "../../src/tmux.ts";
 import { procAlive, procState } from "../helpers/gtd-cli.ts";
 import { waitFor } from "../helpers/wait.ts";
@@ -13,15 +13,30 @@ describe("runCommand", () => {
     expect(r).toEqual({ code: 0, stdout: "a b|$(echo x)|;|'q'|", stderr: "", timedOut: false, notFound: false });
   });
 
-  test("a command that leaves a child holding its pipes still returns once it has exited", async () => {
-    // Before the fix the wait lasted as long as the background sleep: the pipes stayed open.
-    const t0 = Date.now();
-    const r = await runCommand(["bash", "-c", "sleep 20 & echo $!"], { timeoutMs: 10_000 });
-    const elapsed = Date.now() - t0;
-    expect(r.code).toBe(0);
+  test("a background child holding the pipes does not hold the call: it dies when the command exits", async () => {
+    // zx waits for the pipes to close; before, the wait lasted as long as the background sleep (or,
+    // with the 20 s timeout, ended as a timeout). Now the group is killed when the command exits.
+    const r = await runCommand(["bash", "-c", "sleep 1000 & echo $!"], { timeoutMs: 20_000 });
+    expect(r).toMatchObject({ code: 0, timedOut: false, stderr: "" });
     expect(r.stdout).toMatch(/^\d+\n$/);
-    expect(elapsed).toBeLessThan(10_000);
-  });
+    const bg = Number(r.stdout.trim());
+    await waitFor(() => !procAlive(bg), { timeoutMs: 5000, what: `background sleep ${bg} gone (state ${procState(bg)})` });
+  }, 60_000);
+
+  test("a background child that left the group (setsid) and holds the pipes: the call returns while it lives", async () => {
+    // Out of the group's reach, so not killed: the call stops reading its pipes instead of waiting.
+    // The script waits until the child leads its own session, so it cannot die with the group.
+    const script = 'setsid sleep 1000 & p=$!; until [ "$(cut -d" " -f6 /proc/$p/stat)" = "$p" ]; do :; done; echo "$p"';
+    const r = await runCommand(["bash", "-c", script], { timeoutMs: 20_000 });
+    const escaped = Number(r.stdout.trim());
+    try {
+      expect(r).toMatchObject({ code: 0, timedOut: false, stderr: "" });
+      expect(escaped).toBeGreaterThan(1);
+      expect(procAlive(escaped)).toBe(true);
+    } finally {
+      if (escaped > 1) process.kill(escaped, "SIGKILL");
+    }
+  }, 60_000);
 
   test("a child runs in its own session, without a controlling terminal (nothing can prompt on one)", async () => {
     // Field 6 of /proc/<pid>/stat is the session id, field 7 the controlling tty (0 = none).
@@ -57,9 +72,10 @@ describe("runCommand", () => {
     const r = await runCommand(["sh", "-c", "echo first >&2; echo second >&2; exit 3"], { timeoutMs: 5000 });
     expect(describeFailure(r, 5000)).toBe("exit status 3: first");
     const missing = await runCommand(["gtd-no-such-command"], { timeoutMs: 5000 });
-    expect(missing.notFound).toBe(true);
-    expect(describeFailure(missing, 5000)).toMatch(/^command not found/);
+    expect(missing).toMatchObject({ code: 127, notFound: true, timedOut: false });
+    expect(describeFailure(missing, 5000)).toMatch(/^command not found: .*gtd-no-such-command: command not found$/);
   });
+
 });
 
 /**
@@ -140,34 +156,48 @@ describe("runCommand output caps", () => {
   });
 });
 
-/** A command's process group does not outlive the call, however the call ends. */
+/** Live processes whose argv is exactly `argv`, from /proc/<pid>/cmdline (zombies excluded). */
+function liveWithArgv(argv: string[]): number[] {
+  const want = `${argv.join("\0")}\0`;
+  const pids: number[] = [];
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (readFileSync(`/proc/${name}/cmdline`, "utf8") === want && procAlive(Number(name))) pids.push(Number(name));
+    } catch {
+      // Gone while we looked.
+    }
+  }
+  return pids;
+}
+
+/**
+ * A command's process group does not outlive the call, however the call ends. Each command starts a
+ * background `sleep <marker>` (unique to the test) in its group, then ends the way the case says.
+ */
 describe("runCommand leaves nothing of its process group behind", () => {
-  const cases: Array<[string, string, { timeoutMs: number; abort?: boolean }]> = [
-    ["exit, the child holding the pipes", "sleep 1000 & echo $! > \"$1\"; echo hi", { timeoutMs: 10_000 }],
-    ["exit, the child detached from the pipes", "sleep 1000 >/dev/null 2>&1 & echo $! > \"$1\"; echo hi", { timeoutMs: 10_000 }],
-    ["output cap", "sleep 1000 & echo $! > \"$1\"; yes", { timeoutMs: 3000 }],
-    ["timeout", "sleep 1000 & echo $! > \"$1\"; sleep 30", { timeoutMs: 500 }],
-    ["abort", "sleep 1000 & echo $! > \"$1\"; sleep 30", { timeoutMs: 10_000, abort: true }],
+  const cases: Array<[string, string, { timeoutMs: number; abort?: boolean }, Partial<RunResult>]> = [
+    ["exit, the child holding the pipes", 'sleep "$1" & echo hi', { timeoutMs: 20_000 }, { code: 0, stdout: "hi\n", timedOut: false }],
+    ["exit, the child detached from the pipes", 'sleep "$1" >/dev/null 2>&1 & echo hi', { timeoutMs: 20_000 }, { code: 0, stdout: "hi\n", timedOut: false }],
+    ["output cap", 'sleep "$1" & yes', { timeoutMs: 20_000 }, { code: null, outputExceeded: { stream: "stdout", capBytes: STDOUT_CAP_BYTES } }],
+    ["timeout", 'sleep "$1" & sleep 30', { timeoutMs: 500 }, { code: null, timedOut: true }],
+    ["abort", 'sleep "$1" & sleep 30', { timeoutMs: 20_000, abort: true }, { code: null, timedOut: false }],
+    // zx's own abort sends SIGTERM; an ignored signal stays ignored in the children too.
+    ["abort, SIGTERM ignored", 'trap "" TERM; sleep "$1" & sleep 30', { timeoutMs: 20_000, abort: true }, { code: null, timedOut: false }],
   ];
-  for (const [ending, script, o] of cases) {
+  for (const [ending, script, o, expected] of cases) {
     test(`after ${ending}`, async () => {
-      const dir = mkdtempSync(join(tmpdir(), "gtd-proc-"));
-      const pidFile = join(dir, "bg.pid");
-      try {
-        const ac = new AbortController();
-        const run = runCommand(["sh", "-c", script, "sh", pidFile], { timeoutMs: o.timeoutMs, signal: ac.signal });
-        if (o.abort) {
-          await waitFor(() => readFileSync(pidFile, "utf8").trim() !== "", { timeoutMs: 5000, what: "background pid written" });
-          ac.abort();
-        }
-        await run;
-        const bg = Number(readFileSync(pidFile, "utf8").trim());
-        expect(bg).toBeGreaterThan(1);
-        // The kill is sent before the call returns; the kernel finishes it a moment later.
-        await waitFor(() => !procAlive(bg), { timeoutMs: 5000, what: `background sleep ${bg} gone (state ${procState(bg)})` });
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
+      const marker = `1000.${process.pid}${Math.floor(Math.random() * 1e9)}`;
+      const background = ["sleep", marker];
+      const ac = new AbortController();
+      const run = runCommand(["sh", "-c", script, "sh", marker], { timeoutMs: o.timeoutMs, signal: ac.signal });
+      if (o.abort) {
+        await waitFor(() => liveWithArgv(background).length > 0, { timeoutMs: 10_000, what: "background sleep started" });
+        ac.abort();
       }
-    });
+      expect(await run).toMatchObject(expected);
+      // The kill is sent before the call returns; the kernel finishes it a moment later.
+      await waitFor(() => liveWithArgv(background).length === 0, { timeoutMs: 5000, what: `background ${background.join(" ")} gone` });
+    }, 60_000);
   }
 });
