@@ -91,6 +91,8 @@ export const runCommand: Runner = async (argv, opts) => {
     preferLocal: false,
     cwd: opts.cwd ?? process.cwd(),
     env: opts.env ? { ...process.env, ...opts.env } : process.env,
+    // Without input the command reads end-of-file: an open, silent stdin would hold it to the timeout.
+    stdio: [opts.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
     input: opts.input,
     timeout: opts.timeoutMs,
     timeoutSignal: "SIGKILL",
@@ -123,6 +125,8 @@ export const runCommand: Runner = async (argv, opts) => {
   };
   proc.stdout?.on("data", collect(out, "stdout"));
   proc.stderr?.on("data", collect(err, "stderr"));
+  // A command that exits without reading all its input is not an error of the call (EPIPE).
+  proc.child?.stdin?.on("error", () => {});
 
   // zx sends SIGTERM to the group on abort, which a command may ignore.
   const onAbort = () => {

@@ -13,6 +13,20 @@ describe("runCommand", () => {
     expect(r).toEqual({ code: 0, stdout: "a b|$(echo x)|;|'q'|", stderr: "", timedOut: false, notFound: false });
   });
 
+  test("without input the command reads end-of-file at once, it does not wait on an open stdin", async () => {
+    // Before, stdin was an open pipe nobody wrote to: `cat` ran until the timeout.
+    const r = await runCommand(["cat"], { timeoutMs: 20_000 });
+    expect(r).toEqual({ code: 0, stdout: "", stderr: "", timedOut: false, notFound: false });
+  }, 60_000);
+
+  test("input the command never reads is not an error (no EPIPE escapes the call)", async () => {
+    // 4 MiB is far past a pipe's buffer, so the write is still going when `true` has exited.
+    const r = await runCommand(["true"], { timeoutMs: 10_000, input: "x".repeat(4 * 1024 * 1024) });
+    expect(r).toEqual({ code: 0, stdout: "", stderr: "", timedOut: false, notFound: false });
+    // The write error, if it escaped, would surface as an uncaught error by the next turn of the loop.
+    expect((await runCommand(["true"], { timeoutMs: 10_000 })).code).toBe(0);
+  });
+
   test("a background child holding the pipes does not hold the call: it dies when the command exits", async () => {
     // zx waits for the pipes to close; before, the wait lasted as long as the background sleep (or,
     // with the 20 s timeout, ended as a timeout). Now the group is killed when the command exits.
