@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describeFailure, type RunResult, runCommand, STDERR_CAP_BYTES, STDOUT_CAP_BYTES } from "../../src/proc.ts";
@@ -7,10 +7,58 @@ import { createTmux } from "../../src/tmux.ts";
 import { procAlive, procState } from "../helpers/gtd-cli.ts";
 import { waitFor } from "../helpers/wait.ts";
 
+/** A scratch directory for one test, removed after it. */
+async function inTempDir<T>(body: (dir: string) => Promise<T>): Promise<T> {
+  const dir = mkdtempSync(join(tmpdir(), "gtd-proc-"));
+  try {
+    return await body(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Prints each argument it receives followed by a NUL, so the test sees the argv exactly. */
+const PRINT_ARGV = ["sh", "-c", `printf '%s\\0' "$@"`, "sh"];
+
 describe("runCommand", () => {
   test("argv elements reach the program literally (no shell)", async () => {
     const r = await runCommand(["printf", "%s|", "a b", "$(echo x)", ";", "'q'"], { timeoutMs: 5000 });
     expect(r).toEqual({ code: 0, stdout: "a b|$(echo x)|;|'q'|", stderr: "", timedOut: false, notFound: false });
+  });
+
+  test("every shell metacharacter reaches the program byte for byte, the program path included", async () => {
+    const hostile = [
+      "-n", "--", "-e", "$(touch pwned)", "`touch pwned`", "${HOME}", "$HOME", "a;b", "a && b", "a | b", "a > b",
+      "'single'", '"double"', "back\\slash\\", "line1\nline2", "tab\there", "cr\rlf", "", " ", "*", "~", "!x", "#c",
+      "a=b", "{a,b}", "(x)", "é ✓ 日本", "%s%d", "\x01\x7f",
+    ];
+    await inTempDir(async (dir) => {
+      // A program whose own path would break an unquoted command line.
+      const binDir = join(dir, "a b;$(touch pwned)'\"");
+      mkdirSync(binDir);
+      const program = join(binDir, "-print-argv");
+      writeFileSync(program, `#!/bin/sh\nprintf '%s\\0' "$@"\n`);
+      chmodSync(program, 0o755);
+      const direct = await runCommand([program, ...hostile], { timeoutMs: 10_000, cwd: dir });
+      const viaSh = await runCommand([...PRINT_ARGV, ...hostile], { timeoutMs: 10_000, cwd: dir });
+      for (const r of [direct, viaSh]) {
+        expect(r).toMatchObject({ code: 0, stderr: "" });
+        expect(r.stdout.split("\0").slice(0, -1)).toEqual(hostile);
+      }
+      expect(existsSync(join(dir, "pwned"))).toBe(false);
+    });
+  });
+
+  test("env is added to gtd's own, cwd is where the command runs, input is its stdin", async () => {
+    await inTempDir(async (dir) => {
+      const r = await runCommand(["sh", "-c", 'printf "%s|%s|%s|" "$GTD_PROC_TEST" "$(pwd -P)" "${PATH:+has-path}"; cat'], {
+        timeoutMs: 10_000,
+        cwd: dir,
+        env: { GTD_PROC_TEST: "a b $(x)" },
+        input: "line 1\nline 2\n",
+      });
+      expect(r).toEqual({ code: 0, stdout: `a b $(x)|${realpathSync(dir)}|has-path|line 1\nline 2\n`, stderr: "", timedOut: false, notFound: false });
+    });
   });
 
   test("without input the command reads end-of-file at once, it does not wait on an open stdin", async () => {
@@ -90,6 +138,15 @@ describe("runCommand", () => {
     expect(describeFailure(missing, 5000)).toMatch(/^command not found: .*gtd-no-such-command: command not found$/);
   });
 
+  test("a file that is not executable is 'not found' too (126), with the shell's reason", async () => {
+    await inTempDir(async (dir) => {
+      const file = join(dir, "not-executable");
+      writeFileSync(file, "#!/bin/sh\n");
+      const r = await runCommand([file], { timeoutMs: 5000 });
+      expect(r).toMatchObject({ code: 126, notFound: true });
+      expect(describeFailure(r, 5000)).toMatch(/^command not found: .*Permission denied$/);
+    });
+  });
 });
 
 /**
