@@ -3,8 +3,8 @@ import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { formatGoTime, formatLogStamp, GO_ZERO_TIME, parseGoTime } from "../../src/gotime.ts";
-import { fromJson as backoffFromJson, toJson as backoffToJson, type BackoffState } from "../../src/core/backoff.ts";
-import { ledgerToJson, loadLedger, type RequestEntry } from "../../src/core/ledger.ts";
+import { toJson as backoffToJson, type BackoffState } from "../../src/core/backoff.ts";
+import { ledgerToJson, type RequestEntry } from "../../src/core/ledger.ts";
 import { emptyState, readState, serializeState, writeState, type DaemonState } from "../../src/state.ts";
 
 const FIXTURE = join(import.meta.dir, "..", "fixtures", "state", "original-state.json");
@@ -32,7 +32,7 @@ const STARTED = Date.UTC(2026, 10, 25, 12, 9, 13, 883);
 const LAST = Date.UTC(2026, 10, 25, 12, 9, 14, 575);
 
 function state(over: Partial<DaemonState> = {}): DaemonState {
-  return { running: true, pid: 12393, startedAtMs: STARTED, lastHeartbeatMs: LAST, heartbeatCount: 1, extra: {}, ...over };
+  return { ...emptyState(), running: true, pid: 12393, startedAtMs: STARTED, lastHeartbeatMs: LAST, heartbeatCount: 1, ...over };
 }
 
 describe("byte compatibility with the original's state.json", () => {
@@ -45,16 +45,20 @@ describe("byte compatibility with the original's state.json", () => {
   test("reading the original's file gives its values, nanoseconds truncated to ms", () => {
     const path = join(dir, "state.json");
     copyFileSync(FIXTURE, path);
-    const { state: s, problem, movedTo } = readState(path, Date.now());
+    const { state: s, problem, movedTo, notes } = readState(path, Date.now());
     expect(problem).toBeNull();
     expect(movedTo).toBeNull();
+    expect(notes).toEqual([]);
     expect(s).toEqual({
       running: true,
       pid: 12393,
       startedAtMs: STARTED,
       lastHeartbeatMs: LAST,
       heartbeatCount: 1,
+      backoff: undefined,
+      requests: new Map(),
       extra: {},
+      keyOrder: [],
     });
     expect(existsSync(path)).toBe(true);
   });
@@ -103,16 +107,16 @@ describe("byte compatibility with the original's state.json", () => {
 
 describe("extra keys", () => {
   test("kept after the original five, in order, and round-tripped", () => {
-    const extra = { backoff: { deacon: { intervalMs: 450000 } }, requests: {}, next_heartbeat: "2026-11-25T12:14:13Z" };
+    const extra = { zeta: { deacon: { intervalMs: 450000 } }, alpha: {}, next_heartbeat: "2026-11-25T12:14:13Z" };
     const text = serializeState(state({ extra }));
     const keys = Object.keys(JSON.parse(text));
-    expect(keys).toEqual(["running", "pid", "started_at", "last_heartbeat", "heartbeat_count", "backoff", "requests", "next_heartbeat"]);
+    expect(keys).toEqual(["running", "pid", "started_at", "last_heartbeat", "heartbeat_count", "zeta", "alpha", "next_heartbeat"]);
     expect(text).toEndWith('  "next_heartbeat": "2026-11-25T12:14:13Z"\n}');
     const path = join(dir, "state.json");
     writeState(path, state({ extra }));
     const back = readState(path, Date.now()).state;
     expect(back.extra).toEqual(extra);
-    expect(Object.keys(back.extra)).toEqual(["backoff", "requests", "next_heartbeat"]);
+    expect(Object.keys(back.extra)).toEqual(["zeta", "alpha", "next_heartbeat"]);
     expect(serializeState(back)).toBe(text);
   });
 
@@ -132,10 +136,101 @@ describe("extra keys", () => {
     writeFileSync(path, JSON.stringify({ extra_first: "x", heartbeat_count: 4, pid: 5, running: false }));
     const { state: s, problem } = readState(path, Date.now());
     expect(problem).toBeNull();
-    expect(s).toEqual({ running: false, pid: 5, startedAtMs: null, lastHeartbeatMs: null, heartbeatCount: 4, extra: { extra_first: "x" } });
+    expect(s).toEqual({ ...emptyState(), pid: 5, heartbeatCount: 4, extra: { extra_first: "x" }, keyOrder: ["extra_first"] });
     expect(Object.keys(JSON.parse(serializeState(s)))).toEqual([
       "running", "pid", "started_at", "last_heartbeat", "heartbeat_count", "extra_first",
     ]);
+  });
+});
+
+describe("typed keys: the poke backoff and the request ledger", () => {
+  const ENTRY: RequestEntry = { attempts: 1, firstSeenMs: STARTED, lastSeenMs: LAST, lastError: null, done: false };
+  const POKED: BackoffState = { intervalMs: 450_000, lastPokeMs: LAST, misses: 1, lastActivityMs: null };
+  const keysOf = (path: string) => Object.keys(JSON.parse(readFileSync(path, "utf8"))).slice(5);
+
+  test("backoff and requests round-trip through the file in their original key positions, between other writers' keys", () => {
+    const path = join(dir, "state.json");
+    const file: Record<string, unknown> = JSON.parse(serializeState(state()));
+    Object.assign(file, {
+      alpha: 1,
+      requests: ledgerToJson(new Map([["gt-a1", ENTRY]])),
+      zeta: { z: true },
+      backoff: backoffToJson(new Map([["deacon", POKED]])),
+      omega: "last",
+    });
+    const text = JSON.stringify(file, null, 2);
+    writeFileSync(path, text);
+    const { state: s, notes } = readState(path, Date.now());
+    expect(notes).toEqual([]);
+    expect(s.backoff).toEqual(new Map([["deacon", POKED]]));
+    expect(s.requests).toEqual(new Map([["gt-a1", ENTRY]]));
+    expect(Object.keys(s.extra)).toEqual(["alpha", "zeta", "omega"]);
+    writeState(path, s);
+    expect(readFileSync(path, "utf8")).toBe(text);
+
+    // Changed values are written where the keys already were.
+    s.backoff!.set("mayor", { ...POKED, misses: 0 });
+    s.requests.get("gt-a1")!.done = true;
+    writeState(path, s);
+    expect(keysOf(path)).toEqual(["alpha", "requests", "zeta", "backoff", "omega"]);
+    const back = readState(path, Date.now()).state;
+    expect([...back.backoff!.keys()]).toEqual(["deacon", "mayor"]);
+    expect(back.requests.get("gt-a1")!.done).toBe(true);
+  });
+
+  test("a fresh state's keys appear in the order they were first saved, and keep it", () => {
+    const path = join(dir, "state.json");
+    const s = state();
+    s.extra.first = 1;
+    s.requests.set("gt-a1", ENTRY);
+    writeState(path, s);
+    expect(keysOf(path)).toEqual(["first", "requests"]);
+    s.backoff = new Map([["deacon", POKED]]);
+    writeState(path, s);
+    expect(keysOf(path)).toEqual(["first", "requests", "backoff"]);
+    s.extra.later = 2;
+    writeState(path, s);
+    expect(keysOf(path)).toEqual(["first", "requests", "backoff", "later"]);
+    const text = readFileSync(path, "utf8");
+    writeState(path, readState(path, Date.now()).state); // a restart: read, then save
+    expect(readFileSync(path, "utf8")).toBe(text);
+  });
+
+  test("no backoff key until a heartbeat has looked at the agents; an empty ledger is not written", () => {
+    const path = join(dir, "state.json");
+    writeState(path, state());
+    expect(keysOf(path)).toEqual([]);
+    const s = readState(path, Date.now()).state;
+    expect(s.backoff).toBeUndefined();
+    s.backoff = new Map();
+    writeState(path, s);
+    expect(JSON.parse(readFileSync(path, "utf8")).backoff).toEqual({});
+  });
+
+  test("a corrupt backoff entry gives a note and is dropped; the other entries stay", () => {
+    const path = join(dir, "state.json");
+    const file: Record<string, unknown> = JSON.parse(serializeState(state()));
+    file.backoff = { ...backoffToJson(new Map([["mayor", POKED]])), deacon: { interval_ms: "soon", misses: 0 } };
+    writeFileSync(path, JSON.stringify(file, null, 2));
+    const { state: s, problem, notes } = readState(path, Date.now());
+    expect(problem).toBeNull();
+    expect(notes).toHaveLength(1);
+    expect(notes[0]).toStartWith("Warning: ignoring saved backoff state (backoff.deacon.interval_ms: ");
+    expect(notes[0]).toEndWith("); that agent starts again from base");
+    expect(s.backoff).toEqual(new Map([["mayor", POKED]]));
+    writeState(path, s);
+    expect(Object.keys(JSON.parse(readFileSync(path, "utf8")).backoff)).toEqual(["mayor"]);
+  });
+
+  test("a corrupt ledger entry gives a note and is dropped; the other entries stay", () => {
+    const path = join(dir, "state.json");
+    const file: Record<string, unknown> = JSON.parse(serializeState(state()));
+    file.requests = { ...ledgerToJson(new Map([["gt-a1", ENTRY]])), "gt-b2": { attempts: "many", first_seen: "2026-11-25T12:00:00Z" } };
+    writeFileSync(path, JSON.stringify(file, null, 2));
+    const { state: s, notes } = readState(path, Date.now());
+    expect(notes).toHaveLength(1);
+    expect(notes[0]).toStartWith("Warning: dropping corrupt lifecycle request record gt-b2: ");
+    expect(s.requests).toEqual(new Map([["gt-a1", ENTRY]]));
   });
 });
 
@@ -171,20 +266,17 @@ describe("keys from outside (__proto__, constructor, ...)", () => {
       ["__proto__", { intervalMs: 450_000, lastPokeMs: LAST, misses: 1, lastActivityMs: null }],
       ["constructor", { intervalMs: 300_000, lastPokeMs: null, misses: 0, lastActivityMs: STARTED }],
     ]);
-    const s = state();
-    s.extra.requests = ledgerToJson(ledger);
-    s.extra.backoff = backoffToJson(backoff);
-    writeState(path, s);
-    const back = readState(path, Date.now()).state;
-    const l = loadLedger(back.extra.requests);
-    expect(l.dropped).toEqual([]);
-    expect(l.entries).toEqual(ledger);
-    const b = backoffFromJson(back.extra.backoff);
-    expect(b.invalid).toEqual([]);
-    expect(b.states).toEqual(backoff);
+    writeState(path, state({ requests: ledger, backoff }));
+    const { state: back, notes } = readState(path, Date.now());
+    expect(notes).toEqual([]);
+    expect(back.requests).toEqual(ledger);
+    expect(back.backoff).toEqual(backoff);
+    expect(Object.keys(JSON.parse(readFileSync(path, "utf8")).requests)).toEqual(["__proto__", "constructor", "toString"]);
     // A second round (as every pass does) loses nothing either.
     writeState(path, back);
-    expect(loadLedger(readState(path, Date.now()).state.extra.requests).entries).toEqual(ledger);
+    const again = readState(path, Date.now()).state;
+    expect(again.requests).toEqual(ledger);
+    expect(again.backoff).toEqual(backoff);
   });
 });
 
@@ -192,7 +284,7 @@ describe("readState on missing and corrupt files", () => {
   const NOW = Date.UTC(2026, 10, 25, 13, 0, 0, 42);
 
   test("missing → empty state, no problem", () => {
-    expect(readState(join(dir, "state.json"), NOW)).toEqual({ state: emptyState(), problem: null, movedTo: null });
+    expect(readState(join(dir, "state.json"), NOW)).toEqual({ state: emptyState(), problem: null, movedTo: null, notes: [] });
   });
 
   test("corrupt JSON → empty state, the reason, and the file moved aside", () => {
