@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { Memory, MEMORY_CAP, rateKey } from "../../../src/tick/context.ts";
+import { Memory, MEMORY_CAP, rateKey } from "../../../src/core/decision.ts";
 
 const MIN = 60_000;
 
