@@ -1,18 +1,32 @@
-/** ensureDeacon over fake ports: what it creates, when, and what it says. */
+/**
+ * ensureDeacon over fake ports: what it creates, when, and what it says. Each call is one pass that
+ * observes (sessions, the Deacon command through the store port) and then runs this step alone.
+ */
 import { describe, expect, test } from "bun:test";
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { defaultConfig } from "../../../src/config/index.ts";
-import { Memory } from "../../../src/tick/context.ts";
+import { ensureDeacon } from "../../../src/core/deacon.ts";
+import { Memory, type TickContext } from "../../../src/tick/context.ts";
 import { DEACON_LOOP, defaultWhich, type Which } from "../../../src/tick/deacon-session.ts";
-import { createEnsureDeacon } from "../../../src/tick/ensure-deacon.ts";
+import { runPass } from "../../../src/tick/pipeline.ts";
+import { townStore, type TownStoreOptions } from "../../../src/tick/town-store.ts";
 import { TmuxError } from "../../../src/tmux.ts";
+import { townPaths } from "../../../src/town.ts";
 import { fakePorts, fakeTick } from "../../helpers/fake-ports.ts";
 
 const TOWN = "/towns/t";
 const found: Which = (cmd) => `/usr/bin/${cmd}`;
-const step = createEnsureDeacon({ which: found, path: () => "/usr/bin" });
+
+/** A pass that runs ensureDeacon alone; the command lookup is the store port's (townStore's `which`). */
+function createStep(lookup: TownStoreOptions) {
+  return (ctx: TickContext) => {
+    ctx.ports.store = townStore(townPaths(TOWN), lookup);
+    return runPass(ctx, "heartbeat", ensureDeacon);
+  };
+}
+const step = createStep({ which: found, path: () => "/usr/bin" });
 
 describe("creating the Deacon session", () => {
   test("missing: created with the loop as the pane's process, GT_ROLE in its env, the theme, cwd = town", async () => {
@@ -96,9 +110,13 @@ describe("creating the Deacon session", () => {
 
   test("created meanwhile by someone else (duplicate session): counts as existing, no error", async () => {
     const f = fakePorts();
-    const ctx = await fakeTick(f, { town: TOWN }); // observed: no gt-deacon
-    f.tmux.add("gt-deacon"); // `gt up` wins the race
-    await step(ctx);
+    const list = f.tmux.sessions.bind(f.tmux);
+    f.tmux.sessions = async () => {
+      const seen = await list(); // observed: no gt-deacon
+      f.tmux.add("gt-deacon"); // `gt up` wins the race
+      return seen;
+    };
+    const ctx = await step(await fakeTick(f, { town: TOWN }));
     expect(f.logs).toEqual([
       "Deacon session not running, starting...",
       "Deacon session gt-deacon was created meanwhile by someone else (e.g. gt up), leaving it",
@@ -115,9 +133,10 @@ describe("creating the Deacon session", () => {
     expect(ctx.sessions!.has("gt-deacon")).toBe(false);
   });
 
-  test("session list failed (ctx.sessions null): nothing created, said why", async () => {
+  test("session list failed: nothing created, said why", async () => {
     const f = fakePorts();
-    const ctx = await step(await fakeTick(f, { town: TOWN, sessions: null }));
+    f.tmux.fail.sessions = new Error("tmux list-sessions: boom");
+    const ctx = await step(await fakeTick(f, { town: TOWN }));
     expect(f.tmux.writes()).toEqual([]);
     expect(f.logs).toEqual(["Error checking Deacon session: tmux session list failed, not creating gt-deacon blindly"]);
     expect(ctx.decisions[0]!.action).toBe("error");
@@ -154,7 +173,7 @@ describe("agent command not on PATH", () => {
   test("said once across heartbeats; the session is still created (the loop retries)", async () => {
     const f = fakePorts();
     const memory = new Memory();
-    const s = createEnsureDeacon({ which: missing, path: () => "/nowhere" });
+    const s = createStep({ which: missing, path: () => "/nowhere" });
     await s(await fakeTick(f, { town: TOWN, memory }));
     f.clock.advance(5 * 60_000);
     await s(await fakeTick(f, { town: TOWN, memory }));
@@ -167,7 +186,7 @@ describe("agent command not on PATH", () => {
     const f = fakePorts();
     const memory = new Memory();
     let present = false;
-    const s = createEnsureDeacon({ which: () => (present ? "/bin/claude" : null) });
+    const s = createStep({ which: () => (present ? "/bin/claude" : null) });
     await s(await fakeTick(f, { town: TOWN, memory }));
     present = true;
     await s(await fakeTick(f, { town: TOWN, memory }));
@@ -180,7 +199,7 @@ describe("agent command not on PATH", () => {
     const f = fakePorts();
     const config = defaultConfig();
     config.deacon.command = ["./bin/agent"];
-    await createEnsureDeacon({ which: missing })(await fakeTick(f, { town: TOWN, config }));
+    await createStep({ which: missing })(await fakeTick(f, { town: TOWN, config }));
     expect(f.logs[0]).toBe("Deacon command not found or not executable: ./bin/agent (set deacon.command in daemon/config.json)");
   });
 

@@ -1,4 +1,7 @@
-/** pokeAgents over fake ports and a temp town: every branch of §5.2 with its log line, cadence, persistence. */
+/**
+ * pokeAgents over fake ports and a temp town: every branch of §5.2 with its log line, cadence, persistence.
+ * Each tick is one pass that observes the town (sessions, heartbeat files, slots) and runs this step alone.
+ */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -6,9 +9,11 @@ import { dirname, join } from "node:path";
 import { defaultConfig, type Config } from "../../../src/config/index.ts";
 import { formatGoTime } from "../../../src/gotime.ts";
 import { readSlot, recordSend, slotPath } from "../../../src/slots.ts";
+import { toJson as backoffToJson } from "../../../src/core/backoff.ts";
+import { pokeAgents } from "../../../src/core/pokes.ts";
 import { emptyState, readState, writeState, type DaemonState } from "../../../src/state.ts";
 import { Memory } from "../../../src/tick/context.ts";
-import { pokeAgents } from "../../../src/tick/poke-agents.ts";
+import { runPass } from "../../../src/tick/pipeline.ts";
 import { TmuxError } from "../../../src/tmux.ts";
 import { townPaths, type TownPaths } from "../../../src/town.ts";
 import { fakePorts, fakeTick, type FakePorts } from "../../helpers/fake-ports.ts";
@@ -38,12 +43,14 @@ function writeStamp(file: string, ms: number): void {
 /** The Deacon's heartbeat.json, `ageMs` before the fake clock's now. */
 const deaconSeen = (ageMs: number) => writeStamp(paths.deaconHeartbeat, f.clock.now() - ageMs);
 
-/** One pokeAgents pass; returns the lines it logged. */
+/** One pass of pokeAgents alone; returns the lines it logged. A real pass adopts its state into `state`. */
 async function tick(o: { config?: Config; dryRun?: boolean; signal?: AbortSignal } = {}): Promise<string[]> {
   const from = f.logs.length;
-  await pokeAgents(await fakeTick(f, { town, state, memory, ...o }));
+  await runPass(await fakeTick(f, { town, state, memory, ...o }), "heartbeat", pokeAgents);
   return f.logs.slice(from);
 }
+/** The saved backoff as state.json holds it. */
+const savedBackoff = () => backoffToJson(state.backoff!);
 const pokes = () => f.tmux.calls.filter((c) => c.startsWith("poke "));
 
 describe("one pass, each branch", () => {
@@ -55,8 +62,8 @@ describe("one pass, each branch", () => {
   });
 
   test("session list failed: no pokes", async () => {
-    await pokeAgents(await fakeTick(f, { town, state, sessions: null }));
-    expect(f.logs).toEqual(["Error checking agent sessions: tmux session list failed, skipping pokes"]);
+    f.tmux.fail.sessions = new Error("tmux list-sessions: boom");
+    expect(await tick()).toEqual(["Error checking agent sessions: tmux session list failed, skipping pokes"]);
     expect(pokes()).toEqual([]);
   });
 
@@ -71,7 +78,7 @@ describe("one pass, each branch", () => {
     expect(readSlot(paths.notificationsDir, "gt-deacon", "heartbeat")).toMatchObject({
       session: "gt-deacon", slot: "heartbeat", message: DEACON_TEXT, sentAtMs: f.clock.now(), consumed: false,
     });
-    expect(state.extra.backoff).toEqual({
+    expect(savedBackoff()).toEqual({
       deacon: { interval_ms: 450_000, last_poke: formatGoTime(f.clock.now()), misses: 1, last_activity: null },
     });
   });
@@ -80,7 +87,7 @@ describe("one pass, each branch", () => {
     deaconSeen(3 * MIN);
     expect(await tick()).toEqual(["Poked Deacon (stale)"]);
     expect(pokes().length).toBe(1);
-    expect(state.extra.backoff).toMatchObject({ deacon: { interval_ms: 300_000, misses: 0 } });
+    expect(savedBackoff()).toMatchObject({ deacon: { interval_ms: 300_000, misses: 0 } });
   });
 
   test("fresh: no poke, pending slot consumed, backoff back to base", async () => {
@@ -90,7 +97,7 @@ describe("one pass, each branch", () => {
     expect(await tick()).toEqual(["Deacon is fresh, skipping poke"]);
     expect(pokes().length).toBe(1);
     expect(readSlot(paths.notificationsDir, "gt-deacon", "heartbeat")).toMatchObject({ consumed: true, consumedAtMs: f.clock.now() });
-    expect(state.extra.backoff).toMatchObject({ deacon: { interval_ms: 300_000, misses: 0, last_activity: formatGoTime(f.clock.now()) } });
+    expect(savedBackoff()).toMatchObject({ deacon: { interval_ms: 300_000, misses: 0, last_activity: formatGoTime(f.clock.now()) } });
   });
 
   test("backoff in effect", async () => {
@@ -200,11 +207,13 @@ describe("cadence across heartbeats", () => {
     expect(JSON.parse(readFileSync(paths.stateFile, "utf8")).backoff.deacon.interval_ms).toBe(450_000);
   });
 
-  test("an invalid saved backoff is reported once and that agent starts from base", async () => {
-    state.extra.backoff = { deacon: { interval_ms: "soon", misses: 0 } };
-    const lines = await tick();
-    expect(lines[0]).toStartWith("Warning: ignoring saved backoff state (backoff.deacon.interval_ms: ");
-    expect(lines[1]).toBe("Poked Deacon (very stale, backoff now: 7m30s)");
+  test("an invalid saved backoff: that agent starts from base (the warning is readState's note, test/unit/state.test.ts)", async () => {
+    mkdirSync(dirname(paths.stateFile), { recursive: true });
+    writeFileSync(paths.stateFile, JSON.stringify({ backoff: { deacon: { interval_ms: "soon", misses: 0 } } }));
+    const loaded = readState(paths.stateFile, f.clock.now());
+    expect(loaded.notes).toHaveLength(1);
+    state = loaded.state;
+    expect(await tick()).toEqual(["Poked Deacon (very stale, backoff now: 7m30s)"]);
   });
 });
 
@@ -247,7 +256,7 @@ describe("mayor and witnesses", () => {
       "poke gt-rigA-witness HEARTBEAT: check your workers",
       "poke gt-rigC-witness HEARTBEAT: check your workers",
     ]);
-    expect(Object.keys(state.extra.backoff as object)).toEqual(["deacon", "mayor", "rigA-witness", "rigC-witness"]);
+    expect([...state.backoff!.keys()]).toEqual(["deacon", "mayor", "rigA-witness", "rigC-witness"]);
 
     f.clock.advance(5 * MIN);
     f.tmux.map.delete("gt-mayor");
@@ -290,7 +299,7 @@ describe("dry run", () => {
     expect(await tick({ dryRun: true })).toEqual(["Would poke Deacon (very stale, backoff now: 7m30s) (dry run: nothing sent)"]);
     expect(pokes()).toEqual([]);
     expect(existsSync(paths.notificationsDir)).toBe(false);
-    expect(state.extra).toEqual({});
+    expect(state.backoff).toBeUndefined();
   });
 
   test("a fresh Deacon's pending slot is not marked consumed", async () => {
