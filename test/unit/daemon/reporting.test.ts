@@ -108,7 +108,8 @@ describe("reporting", () => {
 
   test("statusLine counts open requests", () => {
     const ctx = heartbeatCtx(defaultConfig(), 7, "missing");
-    ctx.state.extra.requests = { a: { done: false }, b: { done: true }, c: { done: false } };
+    const entry = (done: boolean) => ({ attempts: 1, firstSeenMs: 0, lastSeenMs: 0, lastError: null, done });
+    ctx.state.requests = new Map([["a", entry(false)], ["b", entry(true)], ["c", entry(false)]]);
     expect(statusLine(ctx)).toBe("Heartbeat #7: Deacon missing, 2 lifecycle requests open");
   });
 });

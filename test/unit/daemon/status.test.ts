@@ -1,10 +1,10 @@
 import { afterEach, beforeEach, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { tryLock, type LockHandle } from "../../../src/daemon/lock.ts";
 import { daemonStatus, renderStatus } from "../../../src/daemon/status.ts";
-import { writeState, emptyState } from "../../../src/state.ts";
+import { formatGoTime } from "../../../src/gotime.ts";
 import { townPaths, type TownPaths } from "../../../src/town.ts";
 
 let dir: string;
@@ -23,11 +23,25 @@ afterEach(() => {
 
 const T0 = Date.UTC(2026, 10, 25, 12, 0, 0);
 
+/** state.json as the daemon writes it: the original's five keys, then gtd's (backoff, requests, ...) as given. */
+function writeStateFile(fields: { pid: number; startedAtMs?: number; lastHeartbeatMs?: number; heartbeatCount?: number }, extra: Record<string, unknown>): void {
+  const file = {
+    running: true,
+    pid: fields.pid,
+    started_at: formatGoTime(fields.startedAtMs ?? null),
+    last_heartbeat: formatGoTime(fields.lastHeartbeatMs ?? null),
+    heartbeat_count: fields.heartbeatCount ?? 0,
+    ...extra,
+  };
+  mkdirSync(dirname(paths.stateFile), { recursive: true });
+  writeFileSync(paths.stateFile, JSON.stringify(file, null, 2));
+}
+
 function runningDaemon(extra: Record<string, unknown>): void {
   lock = tryLock(paths.lockFile);
   lock!.writeOwner(String(process.pid));
   writeFileSync(paths.pidFile, String(process.pid));
-  writeState(paths.stateFile, { ...emptyState(), running: true, pid: process.pid, startedAtMs: T0, lastHeartbeatMs: T0 + 1000, heartbeatCount: 2, extra });
+  writeStateFile({ pid: process.pid, startedAtMs: T0, lastHeartbeatMs: T0 + 1000, heartbeatCount: 2 }, extra);
 }
 
 test("running: backoff and lifecycle work in progress come from state.json, in JSON and in the human view", () => {
@@ -51,7 +65,7 @@ test("running: backoff and lifecycle work in progress come from state.json, in J
 });
 
 test("not running: no pokes or requests reported from an old state file; a stale PID file is named", () => {
-  writeState(paths.stateFile, { ...emptyState(), running: true, pid: 999999, extra: { backoff: { deacon: { interval_ms: 1, last_poke: null, misses: 0 } } } });
+  writeStateFile({ pid: 999999 }, { backoff: { deacon: { interval_ms: 1, last_poke: null, misses: 0 } } });
   writeFileSync(paths.pidFile, "999999");
   const s = daemonStatus(paths, T0);
   expect(s).toMatchObject({ running: false, pid: null, pokes: [], requests: { pending: [], done: 0 } });
