@@ -2,7 +2,8 @@
  * Generated worlds for the decide-phase properties: a temp town (rigs, heartbeat and keepalive files of
  * random age, slots, agents' request flags and working directories), tmux sessions alive, dead or
  * missing, saved backoff and request-ledger state, and an inbox of random lifecycle mail. One heartbeat
- * runs over fake ports and a fake clock (test/helpers/fake-ports.ts): no tmux, no sleeps.
+ * (observe → decide → apply, src/tick/pipeline.ts) runs over fake ports and a fake clock
+ * (test/helpers/fake-ports.ts) with the real store over the temp town: no tmux, no sleeps.
  */
 import fc from "fast-check";
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
@@ -16,7 +17,6 @@ import type { MailMessage } from "../../src/ports.ts";
 import { markConsumed, recordSend, slotPath } from "../../src/slots.ts";
 import { emptyState, type DaemonState } from "../../src/state.ts";
 import { Memory, newTickContext, type Decision, type TickContext } from "../../src/tick/context.ts";
-import { readOnlyPorts } from "../../src/tick/dry-run.ts";
 import { runHeartbeat } from "../../src/tick/pipeline.ts";
 import { townPaths } from "../../src/town.ts";
 import { fakeMailbox, fakePorts, fakeTmux, type FakeMailbox, type FakeTmux } from "../helpers/fake-ports.ts";
@@ -200,17 +200,13 @@ export function buildTown(town: string, w: WorldSpec): DaemonState {
   state.running = true;
   state.pid = 4242;
   if (w.backoff.length) {
-    state.extra.backoff = Object.fromEntries(
-      w.backoff.map((b) => [b.id, { interval_ms: b.intervalMs, last_poke: b.lastPokeAgoMs === null ? null : formatGoTime(NOW - b.lastPokeAgoMs), misses: b.misses, last_activity: null }]),
+    state.backoff = new Map(
+      w.backoff.map((b) => [b.id, { intervalMs: b.intervalMs, lastPokeMs: b.lastPokeAgoMs === null ? null : NOW - b.lastPokeAgoMs, misses: b.misses, lastActivityMs: null }]),
     );
   }
-  if (w.ledger.length) {
-    const requests: Record<string, unknown> = Object.create(null);
-    for (const e of w.ledger) {
-      const seen = formatGoTime(NOW - e.firstSeenAgoMs);
-      requests[e.id] = { attempts: e.attempts, first_seen: seen, last_seen: seen, last_error: null, done: e.done };
-    }
-    state.extra.requests = requests;
+  for (const e of w.ledger) {
+    const seen = NOW - e.firstSeenAgoMs;
+    state.requests.set(e.id, { attempts: e.attempts, firstSeenMs: seen, lastSeenMs: seen, lastError: null, done: e.done });
   }
   return state;
 }
@@ -228,7 +224,10 @@ export interface PassResult {
   badPokes: string[];
 }
 
-/** One heartbeat over fakes seeded from the world; a dry run gets the read-only ports `gtd tick --dry-run` uses. */
+/**
+ * One heartbeat over fakes seeded from the world. A dry run gets the same ports: the interpreter prints
+ * each effect's plan instead of applying it (the snapshot and the fakes' write logs show it did).
+ */
 export async function runPass(town: string, w: WorldSpec, state: DaemonState, dryRun: boolean): Promise<PassResult> {
   const tmux = fakeTmux();
   for (const [name, s] of Object.entries(w.sessions)) if (s !== "missing") tmux.add(name, { paneDead: s === "dead" });
@@ -240,9 +239,9 @@ export async function runPass(town: string, w: WorldSpec, state: DaemonState, dr
     return poke(name, text);
   };
   const mailbox = fakeMailbox(structuredClone(w.inbox));
-  const f = fakePorts({ startMs: NOW, tmux, mailbox });
+  const f = fakePorts({ startMs: NOW, tmux, mailbox, town });
   const ctx = newTickContext({
-    ports: dryRun ? readOnlyPorts(f.ports) : f.ports,
+    ports: f.ports,
     config: worldConfig(w),
     paths: townPaths(town),
     state,

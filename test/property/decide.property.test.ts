@@ -1,15 +1,15 @@
 /**
- * Invariants of the decide phase (the heartbeat pipeline of src/tick) on generated worlds, run with
- * fake ports and a fake clock: no two lifecycle actions on one agent in one pass, no poke to a missing
- * session or a dead pane, and a dry run that plans exactly what a real pass then does while changing
- * nothing. (The "never a poke to a paused agent" invariant comes with the supervision issue, which adds
- * pausing; there is no pause to check yet.)
+ * Invariants of a heartbeat (observe → decide → apply, src/tick/pipeline.ts) on generated worlds, run
+ * with fake ports and a fake clock: no two lifecycle actions on one agent in one pass, no poke to a
+ * missing session or a dead pane (applied or planned), and a dry run whose planned effects are exactly
+ * the effects a real pass then applies, while it changes nothing. (The "never a poke to a paused agent"
+ * invariant comes with the supervision issue, which adds pausing; there is no pause to check yet.)
  */
 import { afterAll, describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import { rmSync } from "node:fs";
-import type { DaemonState } from "../../src/state.ts";
-import type { Decision } from "../../src/tick/context.ts";
+import type { Effect } from "../../src/core/effects.ts";
+import { serializeState, type DaemonState } from "../../src/state.ts";
 import { actionsPerSession, runPass, snapshot, townRunner, worldSpec, type PassResult, type WorldSpec } from "./decide-world.ts";
 import { propertyTempDir, RUNS } from "./arbitraries.ts";
 
@@ -17,29 +17,47 @@ const root = propertyTempDir("gtd-prop-decide-");
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 const withTown = townRunner(root);
 
-/** What a dry-run decision stands for in a real pass: the action names a real pass records. */
-const REAL_NAMES: Record<string, string[]> = {
-  "would-remove": ["removed"],
-  "would-create": ["starting", "created"],
-  "would-recreate": ["recreating", "created"],
-  "would-poke": ["poked"],
-  "would-kill": ["killed"],
-  "would-presync": ["presync"],
-  "would-restart": ["restarted"],
-  "would-prime": ["primed"],
-  "would-clear": ["cleared"],
-  "would-close": ["closed"],
-};
+/** An effect by its step, kind and the fields that say what it acts on (a saved state by its bytes). */
+function effectKey(e: Effect): string {
+  const what = (() => {
+    switch (e.kind) {
+      case "removeSlot":
+        return [e.name];
+      case "poke":
+      case "prime":
+        return [e.session, e.text];
+      case "recordSlot":
+        return [e.session, e.text, e.atMs];
+      case "consumeSlot":
+        return [e.session, e.atMs];
+      case "killSession":
+      case "awaitGone":
+        return [e.session];
+      case "newSession":
+        return [e.spec];
+      case "presync":
+        return [e.identity, e.workDir];
+      case "clearFlag":
+        return [e.stateFile, e.action, e.identity];
+      case "closeMessage":
+        return [e.id];
+      case "saveState":
+        return [serializeState(e.state)];
+    }
+  })();
+  return JSON.stringify([e.step, e.kind, ...what, e.exclusive ?? false]);
+}
 
-/** (step, action, subject) per decision; a real pre-sync's step-by-step lines count as the one `presync`. */
-function plan(decisions: Decision[], dry: boolean): string[] {
-  const out: string[] = [];
-  for (const d of decisions) {
-    if (!dry && d.action.startsWith("presync-")) continue;
-    const subject = String(d.data?.session ?? d.data?.agent ?? d.data?.id ?? d.data?.file ?? "");
-    for (const action of dry ? (REAL_NAMES[d.action] ?? [d.action]) : [d.action]) out.push(`${d.step} ${action} ${subject}`);
+/** Pokes (applied or planned) to a session that is missing or dead at that point of the pass's effects. */
+function pokesWithoutPane(w: WorldSpec, effects: Effect[]): string[] {
+  const alive = new Set(Object.entries(w.sessions).filter(([, s]) => s === "alive").map(([name]) => name));
+  const bad: string[] = [];
+  for (const e of effects) {
+    if (e.kind === "killSession") alive.delete(e.session);
+    else if (e.kind === "newSession") alive.add(e.spec.name);
+    else if (e.kind === "poke" && !alive.has(e.session)) bad.push(e.session);
   }
-  return out;
+  return bad;
 }
 
 /** Per session, the kills and creations a pass made, in order. */
@@ -59,16 +77,22 @@ function expectOneActionPerAgent(r: PassResult): void {
   for (const [, n] of actionsPerSession(r.ctx.decisions)) expect(n).toBe(1);
 }
 
-/** The invariant: a dry run writes no file, calls no tmux or mailbox write, and plans what a real pass does. */
+/**
+ * The invariant: a dry run writes no file, calls no tmux or mailbox write, leaves the caller's state
+ * alone, and its planned effects are the effects a real pass then applies (kind and subject, in order).
+ */
 async function expectDryRunIsThePlan(town: string, w: WorldSpec, state: () => DaemonState): Promise<void> {
   const before = snapshot(town);
-  const dry = await runPass(town, w, state(), true);
+  const given = state();
+  const untouched = serializeState(given);
+  const dry = await runPass(town, w, given, true);
   expect(snapshot(town)).toEqual(before);
   expect(dry.tmux.writes()).toEqual([]);
   expect(dry.mailbox.closed).toEqual([]);
-  expect(dry.ctx.decisions.filter((d) => d.message.includes("dry run: refused"))).toEqual([]);
+  expect(serializeState(given)).toBe(untouched);
+  expect(dry.ctx.effects.length).toBeGreaterThan(0); // at least the state save
   const real = await runPass(town, w, state(), false);
-  expect(plan(dry.ctx.decisions, true)).toEqual(plan(real.ctx.decisions, false));
+  expect(dry.ctx.effects.map(effectKey)).toEqual(real.ctx.effects.map(effectKey));
 }
 
 /**
@@ -91,19 +115,16 @@ describe("one heartbeat on a generated world", () => {
         withTown(w, async (town, state) => {
           const real = await runPass(town, w, state(), false);
           expect(real.badPokes).toEqual([]);
+          expect(pokesWithoutPane(w, real.ctx.effects)).toEqual([]);
           const dry = await runPass(town, w, state(), true);
-          const created = new Set(dry.ctx.decisions.filter((d) => d.action === "would-create" || d.action === "would-recreate").map((d) => String(d.data?.session)));
-          for (const d of dry.ctx.decisions.filter((x) => x.action === "would-poke")) {
-            const s = String(d.data?.session);
-            expect(w.sessions[s] === "alive" || created.has(s)).toBe(true);
-          }
+          expect(pokesWithoutPane(w, dry.ctx.effects)).toEqual([]);
         }),
       ),
       { numRuns: RUNS.disk },
     );
   });
 
-  test("a dry run (read-only ports) changes nothing and plans exactly what a real pass then does", async () => {
+  test("a dry run changes nothing, and its planned effects are the effects a real pass then applies", async () => {
     await fc.assert(
       fc.asyncProperty(world, (w) => withTown(w, (town, state) => expectDryRunIsThePlan(town, w, state))),
       { numRuns: RUNS.disk },
