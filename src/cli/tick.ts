@@ -1,4 +1,5 @@
 import { defineCommand } from "citty";
+import { tickOutput } from "../contracts/tick.ts";
 import { tickOnce } from "../daemon/tick.ts";
 import { jsonArg, out, townArg, townFromArgs } from "./args.ts";
 
@@ -21,7 +22,7 @@ export default defineCommand({
     // Human view: the decisions as they are taken; JSON: one object at the end.
     const say = args.json ? () => {} : (line: string) => out(dryRun ? `[dry-run] ${line}` : line);
     const result = await tickOnce(paths, dryRun, say, stop.signal);
-    if (args.json) out(JSON.stringify(result, null, 2));
+    if (args.json) out(JSON.stringify(tickOutput(result), null, 2));
     return 0;
   },
 });

@@ -1,7 +1,8 @@
 /**
- * The status object: `gtd status --json` prints it as it is (the machine contract) and the human view
- * is rendered from it.
+ * The status object: `gtd status --json` prints it as it is (the machine contract, src/contracts/status.ts)
+ * and the human view is rendered from it.
  */
+import { STATUS_SCHEMA_VERSION, type Status } from "../contracts/status.ts";
 import { formatGoDuration } from "../duration.ts";
 import type { BackoffState } from "../core/backoff.ts";
 import { formatGoTime, parseGoTime } from "../gotime.ts";
@@ -11,37 +12,14 @@ import type { TownPaths } from "../town.ts";
 import { paint, PLAIN, table, type Style } from "../text-table.ts";
 import { probeDaemon } from "./liveness.ts";
 
-export interface DaemonStatus {
-  running: boolean;
-  pid: number | null;
-  town: string;
-  started_at: string | null;
-  uptime_ms: number | null;
-  last_heartbeat: string | null;
-  heartbeat_count: number | null;
-  heartbeat: string | null;
-  next_heartbeat: string | null;
-  /** daemon/daemon.pid exists but no daemon holds the lock: its PID is never signalled. */
-  stale_pid_file: { pid: number | null; content: string } | null;
-  /** Why state.json could not be read, if it could not. */
-  state_problem: string | null;
-  /** A `gtd tick` running in this town right now (it holds the lock; it is not the daemon). */
-  tick_pid: number | null;
-  /** Poke backoff per agent, as the daemon last saved it. */
-  pokes: Array<{ agent: string; interval_ms: number; last_poke: string | null; unanswered: number }>;
-  /** gtd's executable was replaced (an upgrade) since this daemon started: it runs the old one until restarted. */
-  executable_replaced: { path: string; noticed_at: string } | null;
-  /** Lifecycle requests the daemon is still working on (tried, not done), and how many it has finished. */
-  requests: { pending: Array<{ id: string; attempts: number; last_error: string | null }>; done: number };
-}
-
-export function daemonStatus(paths: TownPaths, nowMs: number): DaemonStatus {
+export function daemonStatus(paths: TownPaths, nowMs: number): Status {
   const probe = probeDaemon(paths);
   const { state, problem } = readState(paths.stateFile, nowMs, { keepCorrupt: true });
   const fromState = probe.running && state.pid === probe.pid;
   const started = fromState ? state.startedAtMs : null;
   const next = fromState ? parseGoTime(state.extra.next_heartbeat) : null;
   return {
+    schema_version: STATUS_SCHEMA_VERSION,
     running: probe.running,
     pid: probe.running ? probe.pid : null,
     town: paths.root,
@@ -60,13 +38,16 @@ export function daemonStatus(paths: TownPaths, nowMs: number): DaemonStatus {
   };
 }
 
-function replacedNote(raw: unknown): DaemonStatus["executable_replaced"] {
+/** From state.json, which anyone can edit: a noticed_at that is not a time is reported as null. */
+function replacedNote(raw: unknown): Status["executable_replaced"] {
   if (!raw || typeof raw !== "object") return null;
   const { path, noticed_at } = raw as Record<string, unknown>;
-  return typeof path === "string" && typeof noticed_at === "string" ? { path, noticed_at } : null;
+  if (typeof path !== "string" || typeof noticed_at !== "string") return null;
+  const noticed = parseGoTime(noticed_at);
+  return { path, noticed_at: typeof noticed === "number" ? formatGoTime(noticed) : null };
 }
 
-function pokeSummary(backoff: ReadonlyMap<string, BackoffState>): DaemonStatus["pokes"] {
+function pokeSummary(backoff: ReadonlyMap<string, BackoffState>): Status["pokes"] {
   return [...backoff].map(([agent, b]) => ({
     agent,
     interval_ms: b.intervalMs,
@@ -75,7 +56,7 @@ function pokeSummary(backoff: ReadonlyMap<string, BackoffState>): DaemonStatus["
   }));
 }
 
-function requestSummary(ledger: ReadonlyMap<string, RequestEntry>): DaemonStatus["requests"] {
+function requestSummary(ledger: ReadonlyMap<string, RequestEntry>): Status["requests"] {
   const entries = [...ledger];
   return {
     pending: entries.filter(([, e]) => !e.done).map(([id, e]) => ({ id, attempts: e.attempts, last_error: e.lastError })),
@@ -97,7 +78,7 @@ const dateTime = (ms: number) => {
  * The original's lines, plus the town, uptime and next heartbeat; on a terminal (`style.table`) the
  * pokes and requests are aligned tables and liveness is coloured.
  */
-export function renderStatus(s: DaemonStatus, style: Style = PLAIN): string[] {
+export function renderStatus(s: Status, style: Style = PLAIN): string[] {
   const lines: string[] = [];
   if (!s.running) {
     lines.push(`${paint(style, "red", "○")} Daemon is not running`);
@@ -125,22 +106,22 @@ export function renderStatus(s: DaemonStatus, style: Style = PLAIN): string[] {
   return lines;
 }
 
-const lastPoke = (p: DaemonStatus["pokes"][number]) => {
+const lastPoke = (p: Status["pokes"][number]) => {
   const at = parseGoTime(p.last_poke);
   return at ? clock(at) : "";
 };
 
-function pokeLines(s: DaemonStatus): string[] {
+function pokeLines(s: Status): string[] {
   return s.pokes.map((p) => `  Pokes: ${p.agent} every ${formatGoDuration(p.interval_ms)}${lastPoke(p) ? `, last ${lastPoke(p)}` : ""}${p.unanswered ? ` (${p.unanswered} unanswered)` : ""}`);
 }
 
-function pokeTable(s: DaemonStatus, style: Style): string[] {
+function pokeTable(s: Status, style: Style): string[] {
   if (!s.pokes.length) return [];
   const rows = s.pokes.map((p) => [p.agent, formatGoDuration(p.interval_ms), lastPoke(p) || "-", p.unanswered ? paint(style, "yellow", String(p.unanswered)) : "0"]);
   return ["", ...table(["AGENT", "POKE EVERY", "LAST POKE", "UNANSWERED"], rows)];
 }
 
-function requestLines(s: DaemonStatus): string[] {
+function requestLines(s: Status): string[] {
   if (!s.requests.pending.length && !s.requests.done) return [];
   return [
     `  Lifecycle requests: ${s.requests.pending.length} pending, ${s.requests.done} handled`,
@@ -148,7 +129,7 @@ function requestLines(s: DaemonStatus): string[] {
   ];
 }
 
-function requestTable(s: DaemonStatus, style: Style): string[] {
+function requestTable(s: Status, style: Style): string[] {
   if (!s.requests.pending.length && !s.requests.done) return [];
   const head = `  Lifecycle requests: ${s.requests.pending.length} pending, ${s.requests.done} handled`;
   if (!s.requests.pending.length) return ["", head];
