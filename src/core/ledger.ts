@@ -1,6 +1,6 @@
 /**
  * The request ledger: what gtd remembers about each lifecycle message, across passes and across daemon
- * restarts. It lives in state.json under `requests` (DaemonState.extra.requests), keyed by message id:
+ * restarts. It lives in state.json under `requests` (DaemonState.requests, decoded once at load), keyed by message id:
  *
  *   "gt-abc12": { "attempts": 1, "first_seen": "<RFC3339>", "last_seen": "<RFC3339>",
  *                 "last_error": "state verification failed: …" | null, "done": false }
@@ -72,7 +72,7 @@ export interface LedgerLoad {
   dropped: string[];
 }
 
-/** Decode `state.extra.requests`; anything unusable is dropped with a reason and the rest kept. */
+/** Decode the `requests` value of state.json; anything unusable is dropped with a reason and the rest kept. */
 export function loadLedger(raw: unknown): LedgerLoad {
   const entries = new Map<string, RequestEntry>();
   const dropped: string[] = [];

@@ -211,13 +211,11 @@ export interface FakeTickOptions {
   dryRun?: boolean;
   signal?: AbortSignal;
   memory?: Memory;
-  /** Sessions as observeSessions would have seen them; default: the fake tmux's current map. */
-  sessions?: Map<string, SessionInfo> | null;
 }
 
 /**
- * A tick context over fake ports, with ctx.sessions already observed (as the pipeline does before
- * ensureDeacon), so a step can be run on its own.
+ * A tick context over fake ports and the test's town (the real store over its temp dir). The pass
+ * observes the fake tmux itself; to make the session list fail, set `f.tmux.fail.sessions`.
  */
 export async function fakeTick(f: FakePorts, o: FakeTickOptions): Promise<TickContext> {
   if (o.town) f.ports.store = fakeStore(o.town);
@@ -230,7 +228,5 @@ export async function fakeTick(f: FakePorts, o: FakeTickOptions): Promise<TickCo
     ...(o.signal ? { signal: o.signal } : {}),
     ...(o.memory ? { memory: o.memory } : {}),
   });
-  // Read the map directly: the observation is setup, not a call the step made.
-  ctx.sessions = o.sessions !== undefined ? o.sessions : new Map([...f.tmux.map].map(([n, s]) => [n, { ...s.info }]));
   return ctx;
 }
