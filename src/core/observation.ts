@@ -13,7 +13,7 @@ export interface Observation {
   kind: PassKind;
   /** The clock, read once: every step of the pass agrees on "now". */
   nowMs: number;
-  /** Shutdown was asked for before the pass began: nothing new starts. */
+  /** Shutdown was asked for before decide began (read after every other read): nothing new starts. */
   stopping: boolean;
   /** Every tmux session from the one list call, or why the list failed. */
   sessions: ReadonlyMap<string, SessionInfo> | { error: string };

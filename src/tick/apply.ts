@@ -9,6 +9,7 @@ import type { Decision, StepName } from "../core/decision.ts";
 import type { Effect, FailureKind, Outcome } from "../core/effects.ts";
 import type { Decide, Draft } from "../core/pass.ts";
 import type { Ports } from "../core/ports.ts";
+import type { DaemonState } from "../core/state.ts";
 import { errorText } from "../errors.ts";
 import { presyncWorkspace } from "../lifecycle/presync.ts";
 
@@ -25,6 +26,8 @@ export interface ApplyOptions {
   dryRun: boolean;
   /** Aborted on shutdown: waits end early. */
   signal: AbortSignal;
+  /** Told each state that was saved, so the caller's own copy is never older than state.json. */
+  saved?: (state: DaemonState) => void;
 }
 
 type Result = { ok: true; changed: boolean } | { ok: false; kind: FailureKind; error: string };
@@ -119,6 +122,7 @@ async function carryOut(e: Effect, o: ApplyOptions, say: (action: string, messag
         return done();
       case "saveState":
         ports.store.saveState(e.state);
+        o.saved?.(e.state);
         return done();
     }
   } catch (err) {

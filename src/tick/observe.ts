@@ -16,7 +16,6 @@ import { resolveAgent } from "../core/identity.ts";
 
 export async function observe(kind: PassKind, ports: Ports, config: Config, paths: TownPaths, state: DaemonState, signal: AbortSignal): Promise<Observation> {
   const obs = emptyObservation(kind, ports.clock.now());
-  obs.stopping = signal.aborted;
   try {
     obs.sessions = await ports.tmux.sessions();
   } catch (err) {
@@ -32,6 +31,8 @@ export async function observe(kind: PassKind, ports: Ports, config: Config, path
     }
   }
   obs.agents = observeAgents(obs, ports, config, paths, state);
+  // Read last: a shutdown asked during the reads (the inbox can take seconds) starts nothing new either.
+  obs.stopping = signal.aborted;
   return obs;
 }
 

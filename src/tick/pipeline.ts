@@ -9,6 +9,7 @@ import { processLifecycle } from "../core/lifecycle.ts";
 import { heartbeatPass, lifecyclePass, newDraft, type Decide, type Draft, type PassSteps } from "../core/pass.ts";
 import { pokeAgents } from "../core/pokes.ts";
 import type { PassKind } from "../core/observation.ts";
+import { draftState, type DaemonState } from "../core/state.ts";
 import { applyPass } from "./apply.ts";
 import type { TickContext } from "./context.ts";
 import { observe } from "./observe.ts";
@@ -19,7 +20,10 @@ export async function runPass(ctx: TickContext, kind: PassKind, build: (d: Draft
   const obs = await observe(kind, ctx.ports, ctx.config, ctx.paths, ctx.state, ctx.signal);
   const d = newDraft({ obs, config: ctx.config, paths: ctx.paths, memory: ctx.memory, state: ctx.state });
   ctx.nowMs = obs.nowMs;
-  ctx.effects = await applyPass(d, build(d), { ports: ctx.ports, config: ctx.config, dryRun: ctx.dryRun, signal: ctx.signal });
+  // A mid-pass save (a request's attempt, its `done`) is adopted at once, as a copy: the daemon saves its
+  // own state on shutdown even while a pass hangs, and that save must not undo what the pass saved.
+  const saved = (s: DaemonState) => void Object.assign(ctx.state, draftState(s));
+  ctx.effects = await applyPass(d, build(d), { ports: ctx.ports, config: ctx.config, dryRun: ctx.dryRun, signal: ctx.signal, saved });
   ctx.decisions.push(...d.decisions);
   ctx.sessions = d.sessions;
   ctx.lifecycleBacklog = d.backlog;

@@ -1,13 +1,11 @@
 /** processLifecycle with a troubled inbox or ledger: unreadable inbox, skipped messages, corrupt and stale ledger entries. */
 import { describe, expect, test } from "bun:test";
-import { defaultConfig } from "../../../../src/config/index.ts";
 import { GtdError } from "../../../../src/errors.ts";
 import { formatGoTime } from "../../../../src/gotime.ts";
+import { INBOX_ERROR_WINDOW_MS } from "../../../../src/core/lifecycle.ts";
 import { emptyState } from "../../../../src/state.ts";
-import { Memory, newTickContext } from "../../../../src/tick/context.ts";
-import { INBOX_ERROR_WINDOW_MS, processLifecycle } from "../../../../src/tick/lifecycle-step.ts";
-import { townPaths } from "../../../../src/town.ts";
-import { MIN, msg, pass, ports, T0, town, useLifecycleTown, world } from "./world.ts";
+import { Memory } from "../../../../src/tick/context.ts";
+import { diskLedger, ledger, MIN, msg, pass, saveLedgerFile, T0, useLifecycleTown, world } from "./world.ts";
 
 useLifecycleTown();
 
@@ -44,35 +42,30 @@ describe("inbox problems", () => {
   test("skipped messages are logged once each", async () => {
     const w = world();
     const memory = new Memory();
-    const p = ports(w);
-    p.mailbox.inbox = async () => ({ messages: [], skipped: ["message 2: id: must be a non-empty string"] });
-    for (let i = 0; i < 2; i++) {
-      const ctx = newTickContext({ ports: p, config: defaultConfig(), paths: townPaths(town), state: emptyState(), memory });
-      await processLifecycle(ctx);
-    }
+    w.skipped = ["message 2: id: must be a non-empty string"];
+    for (let i = 0; i < 2; i++) await pass(w, { memory, state: emptyState() });
     expect(w.lines).toEqual(["Skipping malformed inbox message: message 2: id: must be a non-empty string"]);
   });
 
-  test("a corrupt ledger entry is dropped with a warning, the rest is used", async () => {
+  test("a corrupt ledger entry is dropped with a warning (when state.json is loaded), the rest is used", async () => {
     const w = world();
     w.inbox = [msg("m1", "LIFECYCLE: mayor requesting cycle")];
-    const state = emptyState();
-    state.extra.requests = { m1: { attempts: 1, first_seen: formatGoTime(T0), done: true }, bad: { attempts: "x" } };
-    await pass(w, { state });
+    saveLedgerFile({ m1: { attempts: 1, first_seen: formatGoTime(T0), done: true }, bad: { attempts: "x" } });
+    await pass(w);
     expect(w.lines[0]).toMatch(/^Warning: dropping corrupt lifecycle request record bad: attempts: /);
     expect(w.lines.slice(1)).toEqual(["Lifecycle request m1 was already handled; closing it again", "Closed lifecycle message m1"]);
     // m1 is out of the inbox now but kept (until pruned); the corrupt entry is gone.
-    expect(Object.keys(state.extra.requests as object)).toEqual(["m1"]);
+    expect(Object.keys(diskLedger())).toEqual(["m1"]);
   });
 
   test("entries whose message left the inbox are pruned after a while", async () => {
     const w = world();
     const state = emptyState();
-    state.extra.requests = {
+    state.requests = ledger({
       gone: { attempts: 1, first_seen: formatGoTime(T0 - 7 * 60 * MIN), done: true },
       recent: { attempts: 1, first_seen: formatGoTime(T0 - 10 * MIN), done: true },
-    };
+    });
     await pass(w, { state });
-    expect(Object.keys(state.extra.requests as object)).toEqual(["recent"]);
+    expect([...state.requests.keys()]).toEqual(["recent"]);
   });
 });

@@ -2,9 +2,10 @@
 import { describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { formatGoTime } from "../../../../src/gotime.ts";
-import { emptyState } from "../../../../src/state.ts";
+import { ledgerToJson } from "../../../../src/core/ledger.ts";
+import { emptyState, serializeState } from "../../../../src/state.ts";
 import { townPaths } from "../../../../src/town.ts";
-import { diskLedger, flags, MIN, msg, pass, readFlags, stateWrites, T0, town, useLifecycleTown, world } from "./world.ts";
+import { diskLedger, flags, ledger, MIN, msg, pass, readFlags, stateWrites, T0, town, useLifecycleTown, world } from "./world.ts";
 
 useLifecycleTown();
 
@@ -28,7 +29,20 @@ describe("a request that succeeds", () => {
     ]);
     expect(readFlags()).toEqual({ requesting_time: "2025-12-20T18:00:00Z", mine: 1 });
     expect(w.closed).toEqual(["m1"]);
-    expect(ctx.state.extra.requests).toEqual(diskLedger());
+    expect(ledgerToJson(ctx.state.requests)).toEqual(diskLedger());
+  });
+
+  test("the caller's state holds each mid-pass save at once (the daemon's shutdown save cannot undo it)", async () => {
+    const w = world();
+    w.sessions.add("gt-mayor");
+    w.inbox = [msg("m1", "LIFECYCLE: mayor requesting cycle")];
+    flags({ requesting_cycle: true });
+    const state = emptyState();
+    const seen: string[] = [];
+    w.onNewSession = () => void seen.push(`action: attempts ${state.requests.get("m1")?.attempts}`);
+    w.onClose = () => void seen.push(`close: done ${state.requests.get("m1")?.done}`);
+    await pass(w, { state });
+    expect(seen).toEqual(["action: attempts 1", "close: done true"]);
   });
 
   test("closed messages and other mail are left alone without a word", async () => {
@@ -46,7 +60,7 @@ describe("a request that succeeds", () => {
     expect(w.closed).toEqual([]);
     expect(w.tmux).toEqual([]);
     expect(stateWrites()).toBe(1); // the pass's own save only
-    expect(ctx.state.extra.requests).toBeUndefined();
+    expect(ctx.state.requests.size).toBe(0);
   });
 });
 
@@ -61,14 +75,16 @@ describe("dry run", () => {
       msg("m3", "LIFECYCLE: mayor requesting shutdown", { created_at: formatGoTime(T0 - 24 * 60 * MIN) }),
     ];
     const state = emptyState();
-    state.extra.requests = { old: { attempts: 1, first_seen: formatGoTime(T0 - 48 * 60 * MIN), last_error: null, done: false } };
-    const before = JSON.stringify(state);
+    state.requests = ledger({ old: { attempts: 1, first_seen: formatGoTime(T0 - 48 * 60 * MIN), last_error: null, done: false } });
+    const before = serializeState(state);
     const ctx = await pass(w, { dryRun: true, state });
     expect(w.tmux).toEqual([]);
     expect(w.closed).toEqual([]);
     expect(readFlags()).toEqual({ requesting_cycle: true });
     expect(existsSync(townPaths(town).stateFile)).toBe(false);
-    expect(JSON.stringify(ctx.state)).toBe(before);
+    // The caller's state is left as it was; ctx.state is the pass's draft (what a real pass would save).
+    expect(serializeState(state)).toBe(before);
+    expect(ctx.state).not.toBe(state);
     const acts = ctx.decisions.map((d) => d.action);
     expect(acts).toEqual(expect.arrayContaining(["would-kill", "would-restart", "would-clear", "would-close", "rejected", "expired"]));
     expect(acts.filter((a) => a === "would-close")).toHaveLength(3);
@@ -86,6 +102,20 @@ describe("shutdown", () => {
     expect(w.closed).toEqual(["m1"]);
     expect(w.lines.at(-1)).toBe("Shutdown requested: remaining lifecycle requests wait for the next start");
     expect(w.lines.some((l) => l.includes("for session gt-mayor") && l.includes("shutdown"))).toBe(false);
+  });
+
+  test("asked while the inbox is read (the read still succeeds): no request starts", async () => {
+    const w = world();
+    w.sessions.add("gt-mayor");
+    flags({ requesting_cycle: true });
+    w.inbox = [msg("m1", "LIFECYCLE: mayor requesting cycle")];
+    const ac = new AbortController();
+    w.onInbox = () => ac.abort();
+    await pass(w, { signal: ac.signal });
+    expect(w.tmux).toEqual([]);
+    expect(w.closed).toEqual([]);
+    expect(w.lines.some((l) => l.startsWith("Processing") || l.startsWith("Executing"))).toBe(false);
+    expect(readFlags()).toEqual({ requesting_cycle: true });
   });
 
   test("already asked: the inbox is not even read", async () => {

@@ -6,7 +6,7 @@
 import { describe, expect, test } from "bun:test";
 import { LAST_ERROR_MAX_CHARS, LEDGER_CAP } from "../../../../src/core/ledger.ts";
 import type { TickContext } from "../../../../src/tick/context.ts";
-import { MAX_REQUESTS_PER_PASS, PASS_BUDGET_MS } from "../../../../src/tick/lifecycle-step.ts";
+import { MAX_REQUESTS_PER_PASS, PASS_BUDGET_MS } from "../../../../src/core/lifecycle.ts";
 import { diskLedger, flags, msg, pass, stateWrites, useLifecycleTown, world, type World } from "./world.ts";
 
 useLifecycleTown();

@@ -1,21 +1,21 @@
 /**
  * Small fakes for the processLifecycle tests: one World (inbox, tmux, clock, log) shared across passes,
- * Ports over it, a pass that reads state.json back as a restarted daemon would, and the mayor's flags
- * file. useLifecycleTown() gives each test of the calling file a fresh town, and counts state.json
- * writes (stateWrites()) with a spy on writeState, the one function that writes it.
+ * Ports over it (the real town store over a temp dir, its state.json saves counted), a lifecycle pass
+ * (runLifecyclePass: observe → decide → apply) that reads state.json back as a restarted daemon would,
+ * and the mayor's flags file. useLifecycleTown() gives each test of the calling file a fresh town.
  */
-import { afterEach, beforeEach, spyOn, type Mock } from "bun:test";
+import { afterEach, beforeEach } from "bun:test";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { defaultConfig } from "../../../../src/config/index.ts";
+import { ledgerToJson, loadLedger, type RequestEntry, type RequestEntryJson } from "../../../../src/core/ledger.ts";
 import type { MailMessage, Ports } from "../../../../src/ports.ts";
-import * as stateModule from "../../../../src/state.ts";
 import { readState, type DaemonState } from "../../../../src/state.ts";
 import { Memory, newTickContext, type TickContext } from "../../../../src/tick/context.ts";
-import { processLifecycle } from "../../../../src/tick/lifecycle-step.ts";
-import { runSteps, saveStateStep } from "../../../../src/tick/pipeline.ts";
+import { runLifecyclePass } from "../../../../src/tick/pipeline.ts";
 import { townPaths } from "../../../../src/town.ts";
+import { fakeStore } from "../../../helpers/fake-ports.ts";
 
 export const T0 = Date.UTC(2025, 11, 20, 18, 0, 0);
 export const MIN = 60_000;
@@ -23,6 +23,7 @@ export const MIN = 60_000;
 /** The current test's town and its mayor's state.json (set by the beforeEach that useLifecycleTown registers). */
 export let town: string;
 export let mayorState: string;
+let writes = 0;
 
 /** Registers, for the calling file, a beforeEach that makes a fresh town with a mayor/ dir and an afterEach that removes it. */
 export function useLifecycleTown(): void {
@@ -30,22 +31,21 @@ export function useLifecycleTown(): void {
     town = mkdtempSync(join(tmpdir(), "gtd-lstep-"));
     mkdirSync(join(town, "mayor"));
     mayorState = join(town, "mayor", "state.json");
-    writeSpy = spyOn(stateModule, "writeState");
+    writes = 0;
   });
   afterEach(() => {
-    writeSpy?.mockRestore();
     rmSync(town, { recursive: true, force: true });
   });
 }
 
-let writeSpy: Mock<typeof stateModule.writeState> | undefined;
 /** How many times state.json was written in this test so far (each pass's own save included). */
-export const stateWrites = (): number => writeSpy?.mock.calls.length ?? 0;
+export const stateWrites = (): number => writes;
 
 /** The world the fakes share across passes: one inbox, one tmux, one clock, one log. */
 export class World {
   now = T0;
   inbox: MailMessage[] = [];
+  skipped: string[] = [];
   inboxError: Error | null = null;
   closeError: Error | null = null;
   closed: string[] = [];
@@ -53,13 +53,15 @@ export class World {
   /** tmux writes only: `kill <s>`, `new <s>`, `send <s>`. */
   tmux: string[] = [];
   lines: string[] = [];
-  /** Hooks to look at the world mid-action. */
+  /** Hooks to look at (or change) the world mid-pass. */
+  onInbox = () => {};
   onNewSession = () => {};
   onClose = (_id: string) => {};
 }
 export const world = () => new World();
 
 export function ports(w: World): Ports {
+  const store = fakeStore(town);
   return {
     clock: { now: () => w.now },
     sleep: async () => {},
@@ -67,8 +69,9 @@ export function ports(w: World): Ports {
     run: async () => ({ code: 0, stdout: "", stderr: "", timedOut: false, notFound: false }),
     mailbox: {
       inbox: async () => {
+        w.onInbox();
         if (w.inboxError) throw w.inboxError;
-        return { messages: w.inbox.map((m) => ({ ...m })), skipped: [] };
+        return { messages: w.inbox.map((m) => ({ ...m })), skipped: [...w.skipped] };
       },
       close: async (id) => {
         w.onClose(id);
@@ -79,7 +82,7 @@ export function ports(w: World): Ports {
       send: async () => {},
     },
     tmux: {
-      sessions: async () => new Map(),
+      sessions: async () => new Map([...w.sessions].map((name) => [name, { name, paneDead: false, paneCommand: "claude" }])),
       hasSession: async (n) => w.sessions.has(n),
       killSession: async (n) => {
         w.tmux.push(`kill ${n}`);
@@ -89,22 +92,37 @@ export function ports(w: World): Ports {
         w.tmux.push(`new ${spec.name}`);
         w.onNewSession();
         w.sessions.add(spec.name);
+        return { ok: true };
       },
       poke: async (n) => void w.tmux.push(`poke ${n}`),
       sendLine: async (n) => void w.tmux.push(`send ${n}`),
+    },
+    store: {
+      ...store,
+      saveState: (s) => {
+        writes += 1;
+        store.saveState(s);
+      },
     },
   };
 }
 
 /**
- * One pass as the daemon runs it: processLifecycle, then the pass's save of state.json. Each call reads
- * state.json back, as a restarted daemon would, unless `state` is given.
+ * One lifecycle pass as the daemon runs it (processLifecycle, then the pass's save of state.json). Each
+ * call reads state.json back, as a restarted daemon would (its load warnings logged, as the daemon logs
+ * them), unless `state` is given.
  */
 export async function pass(w: World, o: { memory?: Memory; dryRun?: boolean; signal?: AbortSignal; state?: DaemonState } = {}): Promise<TickContext> {
   const paths = townPaths(town);
-  const state = o.state ?? readState(paths.stateFile, w.now).state;
+  const p = ports(w);
+  let state = o.state;
+  if (!state) {
+    const read = readState(paths.stateFile, w.now);
+    for (const line of read.notes) p.log(line);
+    state = read.state;
+  }
   const ctx = newTickContext({
-    ports: ports(w),
+    ports: p,
     config: defaultConfig(),
     paths,
     state,
@@ -112,14 +130,19 @@ export async function pass(w: World, o: { memory?: Memory; dryRun?: boolean; sig
     memory: o.memory ?? new Memory(),
     ...(o.signal ? { signal: o.signal } : {}),
   });
-  return runSteps(ctx, [
-    ["processLifecycle", processLifecycle],
-    ["saveState", saveStateStep(false)],
-  ]);
+  return runLifecyclePass(ctx);
 }
 
-export const diskLedger = (): Record<string, { attempts: number; done: boolean; last_error: string | null; first_seen: string }> =>
-  (readState(townPaths(town).stateFile, T0).state.extra.requests ?? {}) as never;
+/** The ledger in its file form (`attempts`, `first_seen`, `last_error`, `done`), as read back from state.json. */
+export const diskLedger = (): Record<string, RequestEntryJson> => ledgerToJson(readState(townPaths(town).stateFile, T0).state.requests);
+/** A ledger from its file form, for a state a test starts from. */
+export const ledger = (json: Record<string, unknown>): Map<string, RequestEntry> => loadLedger(json).entries;
+/** Write state.json with these `requests` as they are (a corrupt entry included). */
+export function saveLedgerFile(json: Record<string, unknown>): void {
+  const file = townPaths(town).stateFile;
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, JSON.stringify({ running: false, pid: 0, heartbeat_count: 0, requests: json }));
+}
 export const flags = (obj: Record<string, unknown>) => writeFileSync(mayorState, JSON.stringify(obj));
 export const readFlags = () => JSON.parse(readFileSync(mayorState, "utf8"));
 export const msg = (id: string, title: string, extra: Partial<MailMessage> = {}): MailMessage => ({ id, title, status: "open", ...extra });

@@ -4,8 +4,8 @@ import { GtdError } from "../../../../src/errors.ts";
 import { formatGoTime } from "../../../../src/gotime.ts";
 import { emptyState } from "../../../../src/state.ts";
 import { Memory } from "../../../../src/tick/context.ts";
-import { INBOX_ERROR_WINDOW_MS } from "../../../../src/tick/lifecycle-step.ts";
-import { diskLedger, flags, mayorState, MIN, msg, pass, readFlags, T0, useLifecycleTown, world } from "./world.ts";
+import { INBOX_ERROR_WINDOW_MS } from "../../../../src/core/lifecycle.ts";
+import { diskLedger, flags, ledger, mayorState, MIN, msg, pass, readFlags, T0, useLifecycleTown, world } from "./world.ts";
 
 useLifecycleTown();
 
@@ -33,7 +33,7 @@ describe("bounded retries", () => {
     flags({ requesting_cycle: true });
     w.inbox = [msg("m1", "LIFECYCLE: mayor requesting cycle")];
     const state = emptyState();
-    state.extra.requests = { m1: { attempts: 3, first_seen: formatGoTime(T0), last_error: null, done: false } };
+    state.requests = ledger({ m1: { attempts: 3, first_seen: formatGoTime(T0), last_error: null, done: false } });
     await pass(w, { state });
     expect(w.tmux).toEqual([]);
     expect(w.lines).toEqual(["Giving up on lifecycle request m1 from mayor after 3 attempts: no result recorded (interrupted)", "Closed lifecycle message m1"]);
