@@ -1,17 +1,20 @@
 /**
- * The steps ask Ports.exclusive() before anything that assumes the daemon is alone, and only ask: with a
- * fake that says "no longer exclusive", no session is created or killed, no lifecycle action runs, and
- * state.json is not written. Absent (unit tests, `gtd tick`), everything goes on as before.
+ * A pass asks Ports.exclusive() before each effect that assumes the daemon is alone (creating or killing
+ * a session, saving state.json), and only asks: with a fake that says "no longer exclusive", no session
+ * is created or killed, no lifecycle action runs, and state.json is not written, mid-pass or at its end.
+ * Absent (unit tests, `gtd tick`), everything goes on as before.
  */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { resolveAgent, type AgentSpec } from "../../../src/core/identity.ts";
-import { executeLifecycleAction } from "../../../src/lifecycle/actions.ts";
-import { createEnsureDeacon } from "../../../src/tick/ensure-deacon.ts";
-import { saveStateStep } from "../../../src/tick/pipeline.ts";
+import { ensureDeacon as ensureDeaconStep } from "../../../src/core/deacon.ts";
+import type { PassSteps } from "../../../src/core/pass.ts";
+import type { TickContext } from "../../../src/tick/context.ts";
+import { runHeartbeat, runLifecyclePass, runPass } from "../../../src/tick/pipeline.ts";
 import { fakePorts, fakeTick, type FakePorts } from "../../helpers/fake-ports.ts";
+import { runAction } from "../../helpers/lifecycle-action.ts";
 
 let town: string;
 beforeEach(() => {
@@ -20,7 +23,11 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(town, { recursive: true, force: true }));
 
-const ensureDeacon = createEnsureDeacon({ which: (cmd) => `/usr/bin/${cmd}`, path: () => "/usr/bin" });
+/** A pass that runs ensureDeacon alone (fakeTick's store finds every command). */
+const ensureDeacon = (ctx: TickContext) => runPass(ctx, "heartbeat", ensureDeaconStep);
+/** A heartbeat whose steps do nothing: only its save of state.json. */
+const quiet = function* () {};
+const saveOnly: PassSteps = { clearStaleSlots: quiet, ensureDeacon: quiet, pokeAgents: quiet, processLifecycle: quiet };
 
 /** Fake ports whose exclusive() answers `answer` and counts the calls. */
 function ports(answer: boolean): FakePorts & { asked: () => number } {
@@ -84,18 +91,14 @@ describe("lifecycle actions", () => {
     const f = ports(false);
     f.tmux.add("gt-mayor");
     const ctx = await fakeTick(f, { town });
-    await expect(executeLifecycleAction(ctx, agent("mayor"), action)).rejects.toThrow(
-      "not killing session gt-mayor: this process no longer holds the town's lock",
-    );
+    expect(await runAction(ctx, agent("mayor"), action)).toBe("not killing session gt-mayor: this process no longer holds the town's lock");
     expect(f.tmux.writes()).toEqual([]);
   });
 
   test("restart of an absent agent, no longer exclusive: not started", async () => {
     const f = ports(false);
     const ctx = await fakeTick(f, { town });
-    await expect(executeLifecycleAction(ctx, agent("mayor"), "restart")).rejects.toThrow(
-      "not starting session gt-mayor: this process no longer holds the town's lock",
-    );
+    expect(await runAction(ctx, agent("mayor"), "restart")).toBe("not starting session gt-mayor: this process no longer holds the town's lock");
     expect(f.tmux.writes()).toEqual([]);
   });
 
@@ -103,7 +106,7 @@ describe("lifecycle actions", () => {
     const f = ports(true);
     f.tmux.add("gt-mayor");
     const ctx = await fakeTick(f, { town });
-    await executeLifecycleAction(ctx, agent("mayor"), "cycle");
+    expect(await runAction(ctx, agent("mayor"), "cycle")).toBeNull();
     expect(f.tmux.writes()).toEqual(["killSession gt-mayor", "newSession gt-mayor"]);
     expect(f.asked()).toBe(2);
   });
@@ -113,16 +116,29 @@ describe("saveState", () => {
   test("no longer exclusive: state.json is another daemon's, not written", async () => {
     const f = ports(false);
     const ctx = await fakeTick(f, { town });
-    await saveStateStep(true)(ctx);
+    await runHeartbeat(ctx, saveOnly);
     expect(existsSync(ctx.paths.stateFile)).toBe(false);
   });
 
   test("exclusive (or no port at all): written", async () => {
     for (const f of [ports(true), fakePorts()]) {
       const ctx = await fakeTick(f, { town });
-      await saveStateStep(true)(ctx);
+      await runHeartbeat(ctx, saveOnly);
       expect(existsSync(ctx.paths.stateFile)).toBe(true);
       rmSync(ctx.paths.daemonDir, { recursive: true });
     }
+  });
+
+  test("no longer exclusive, mid-pass: a request's attempt is not saved before its action either, and the action is refused", async () => {
+    const f = ports(false);
+    f.tmux.add("gt-mayor");
+    agent("mayor");
+    f.mailbox.messages = [{ id: "m1", title: "LIFECYCLE: mayor requesting cycle", status: "open" }];
+    const ctx = await fakeTick(f, { town });
+    await runLifecyclePass(ctx);
+    expect(f.logs).toContain("Error executing lifecycle action: not killing session gt-mayor: this process no longer holds the town's lock");
+    expect(f.tmux.writes()).toEqual([]);
+    expect(existsSync(ctx.paths.stateFile)).toBe(false);
+    expect(f.asked()).toBe(3); // the save before the action, the kill, the pass's save
   });
 });

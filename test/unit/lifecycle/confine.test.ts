@@ -8,14 +8,13 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { resolveAgent, type AgentSpec } from "../../../src/core/identity.ts";
-import { executeLifecycleAction } from "../../../src/lifecycle/actions.ts";
 import { requestLifecycle } from "../../../src/lifecycle/handoff.ts";
 import { recordSend } from "../../../src/slots.ts";
-import { pokeAgents } from "../../../src/tick/poke-agents.ts";
 import { Memory } from "../../../src/tick/context.ts";
-import { clearStaleSlotsStep } from "../../../src/tick/slots-step.ts";
+import { runHeartbeat } from "../../../src/tick/pipeline.ts";
 import { townPaths } from "../../../src/town.ts";
 import { fakePorts, fakeTick } from "../../helpers/fake-ports.ts";
+import { actionFailure, runAction } from "../../helpers/lifecycle-action.ts";
 
 let base: string;
 let town: string;
@@ -46,9 +45,9 @@ describe("lifecycle actions", () => {
     symlinkSync(outside, join(town, "gastown"));
     const f = fakePorts();
     const ctx = await fakeTick(f, { town });
-    const why = await failure(executeLifecycleAction(ctx, spec("gastown-witness"), "cycle"));
+    const why = await actionFailure(runAction(ctx, spec("gastown-witness"), "cycle"));
     expect(why).toBe(`refusing to act on gastown-witness: ${join(town, "gastown")} resolves to ${outside}, outside the town ${town}`);
-    expect(f.tmux.calls).toEqual([]);
+    expect(f.tmux.calls).toEqual(["sessions"]); // the pass's list, nothing after it
     expect(readFileSync(join(outside, "witness", "state.json"), "utf8")).toBe('{"requesting_cycle":true}');
   });
 
@@ -57,9 +56,9 @@ describe("lifecycle actions", () => {
     symlinkSync(join(outside, "state.json"), join(town, "mayor", "state.json"));
     const f = fakePorts();
     const ctx = await fakeTick(f, { town });
-    const why = await failure(executeLifecycleAction(ctx, spec("mayor"), "cycle"));
+    const why = await actionFailure(runAction(ctx, spec("mayor"), "cycle"));
     expect(why).toContain(`refusing to act on mayor: ${join(town, "mayor", "state.json")} resolves to ${join(outside, "state.json")}, outside the town`);
-    expect(f.tmux.calls).toEqual([]);
+    expect(f.tmux.calls).toEqual(["sessions"]); // the pass's list, nothing after it
     expect(readFileSync(join(outside, "state.json"), "utf8")).toBe('{"requesting_cycle":true}');
   });
 
@@ -68,9 +67,9 @@ describe("lifecycle actions", () => {
     symlinkSync(join(town, "mayor", "other.json"), join(town, "mayor", "state.json"));
     const f = fakePorts();
     const ctx = await fakeTick(f, { town });
-    const why = await failure(executeLifecycleAction(ctx, spec("mayor"), "cycle"));
+    const why = await actionFailure(runAction(ctx, spec("mayor"), "cycle"));
     expect(why).toBe(`state verification failed: reading agent state: ${join(town, "mayor", "state.json")} is a symbolic link, not read`);
-    expect(f.tmux.calls).toEqual([]);
+    expect(f.tmux.calls).toEqual(["sessions"]); // the pass's list, nothing after it
   });
 });
 
@@ -102,8 +101,7 @@ describe("daemon/notifications symlinked outside", () => {
     const memory = new Memory();
     for (let i = 0; i < 2; i++) {
       const ctx = await fakeTick(f, { town, memory });
-      await clearStaleSlotsStep(ctx);
-      await pokeAgents(ctx);
+      await runHeartbeat(ctx); // clearStaleSlots, then the pokes (the Deacon is there; no mail)
       f.clock.advance(3_600_000);
     }
     expect(readdirSync(outside).sort()).toEqual(before);

@@ -1,16 +1,23 @@
-/** executeLifecycleAction and the pre-sync against small in-file fakes (no processes, no tmux). */
+/**
+ * executeLifecycleAction (src/core/lifecycle-action.ts) and the pre-sync, each run as a pass (observe →
+ * the action alone → apply: test/helpers/lifecycle-action.ts) against small in-file fakes (no processes,
+ * no tmux). Whether a session is there comes from the pass's one session list (`sessions`), not a
+ * has-session call before the action.
+ */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { resolveAgent, sessionOptions, type AgentSpec } from "../../../src/core/identity.ts";
 import { defaultConfig, type Config } from "../../../src/config/index.ts";
-import { executeLifecycleAction, KILL_POLLS, PRIME_DELAY_MS } from "../../../src/lifecycle/actions.ts";
 import type { NewSessionSpec, Ports } from "../../../src/ports.ts";
 import type { RunOptions, RunResult } from "../../../src/proc.ts";
 import { emptyState } from "../../../src/state.ts";
+import { KILL_POLLS, PRIME_DELAY_MS } from "../../../src/tick/apply.ts";
 import { newTickContext, type TickContext } from "../../../src/tick/context.ts";
 import { townPaths } from "../../../src/town.ts";
+import { fakeStore } from "../../helpers/fake-ports.ts";
+import { actionFailure, runAction } from "../../helpers/lifecycle-action.ts";
 
 let town: string;
 beforeEach(() => {
@@ -23,7 +30,7 @@ afterEach(() => rmSync(town, { recursive: true, force: true }));
 
 interface Fake {
   sessions: Set<string>;
-  /** Every tmux call in order, e.g. `has gt-mayor`, `kill gt-mayor`, `new gt-mayor`, `send gt-mayor <text>`. */
+  /** Every tmux call in order, e.g. `sessions`, `has gt-mayor`, `kill gt-mayor`, `new gt-mayor`, `send gt-mayor <text>`. */
   tmux: string[];
   created: NewSessionSpec[];
   runs: Array<{ argv: string[]; opts: RunOptions }>;
@@ -47,7 +54,7 @@ function setup(over: { config?: Partial<Config>; dryRun?: boolean; signal?: Abor
     },
     mailbox: { inbox: async () => ({ messages: [], skipped: [] }), close: async () => {}, send: async () => {} },
     tmux: {
-      sessions: async () => new Map(),
+      sessions: async () => (f.tmux.push("sessions"), new Map([...f.sessions].map((name) => [name, { name, paneDead: false, paneCommand: "claude" }]))),
       hasSession: async (n) => (f.tmux.push(`has ${n}`), f.sessions.has(n)),
       killSession: async (n) => {
         f.tmux.push(`kill ${n}`);
@@ -55,13 +62,15 @@ function setup(over: { config?: Partial<Config>; dryRun?: boolean; signal?: Abor
       },
       newSession: async (spec) => {
         f.tmux.push(`new ${spec.name}`);
-        if (f.newFails) throw new Error("tmux new-session: boom");
+        if (f.newFails) return { ok: false, kind: "failed", error: "tmux new-session: boom" };
         f.created.push(spec);
         f.sessions.add(spec.name);
+        return { ok: true };
       },
       poke: async (n, t) => void f.tmux.push(`poke ${n} ${t}`),
       sendLine: async (n, t) => void f.tmux.push(`send ${n} ${t}`),
     },
+    store: fakeStore(town),
   };
   const config = { ...defaultConfig(), ...over.config };
   const ctx = newTickContext({ ports, config, paths: townPaths(town), state: emptyState(), dryRun: over.dryRun ?? false, ...(over.signal ? { signal: over.signal } : {}) });
@@ -76,23 +85,19 @@ function agent(identity: string, flags: Record<string, unknown> = { requesting_c
   return spec;
 }
 
-async function failure(p: Promise<unknown>): Promise<string> {
-  return p.then(() => { throw new Error("expected a failure"); }, (e: Error) => e.message);
-}
-
 describe("shutdown", () => {
   test("kills the running session, nothing else", async () => {
     const { f, ctx } = setup();
     f.sessions.add("gt-mayor");
-    await executeLifecycleAction(ctx, agent("mayor"), "shutdown");
-    expect(f.tmux).toEqual(["has gt-mayor", "kill gt-mayor", "has gt-mayor"]);
+    expect(await runAction(ctx, agent("mayor"), "shutdown")).toBeNull();
+    expect(f.tmux).toEqual(["sessions", "kill gt-mayor", "has gt-mayor"]);
     expect(f.lines).toEqual(["Executing shutdown for session gt-mayor", "Verified agent mayor has requesting_shutdown=true", "Killed session gt-mayor"]);
   });
 
   test("absent session: nothing to kill, said so", async () => {
     const { f, ctx } = setup();
-    await executeLifecycleAction(ctx, agent("mayor"), "shutdown");
-    expect(f.tmux).toEqual(["has gt-mayor"]);
+    expect(await runAction(ctx, agent("mayor"), "shutdown")).toBeNull();
+    expect(f.tmux).toEqual(["sessions"]);
     expect(f.lines.at(-1)).toBe("Session gt-mayor is not running; nothing to shut down");
   });
 });
@@ -102,8 +107,8 @@ describe("cycle and restart", () => {
     const { f, ctx } = setup({ config: { agent: { command: ["my-agent", "--flag"], prime: null } } });
     f.sessions.add("gt-gastown-witness");
     const spec = agent("gastown-witness");
-    await executeLifecycleAction(ctx, spec, action);
-    expect(f.tmux).toEqual(["has gt-gastown-witness", "kill gt-gastown-witness", "has gt-gastown-witness", "new gt-gastown-witness"]);
+    expect(await runAction(ctx, spec, action)).toBeNull();
+    expect(f.tmux).toEqual(["sessions", "kill gt-gastown-witness", "has gt-gastown-witness", "new gt-gastown-witness"]);
     expect(f.created).toEqual([
       {
         name: "gt-gastown-witness",
@@ -125,8 +130,8 @@ describe("cycle and restart", () => {
 
   test("absent session: created without a kill", async () => {
     const { f, ctx } = setup();
-    await executeLifecycleAction(ctx, agent("mayor"), "cycle");
-    expect(f.tmux).toEqual(["has gt-mayor", "new gt-mayor"]);
+    expect(await runAction(ctx, agent("mayor"), "cycle")).toBeNull();
+    expect(f.tmux).toEqual(["sessions", "new gt-mayor"]);
     expect(f.created[0]!.cwd).toBe(town);
     expect(f.created[0]!.argv).toEqual(["claude", "--dangerously-skip-permissions"]);
   });
@@ -135,7 +140,7 @@ describe("cycle and restart", () => {
     const { f, ctx } = setup();
     f.sessions.add("gt-mayor");
     f.killSticks = true;
-    expect(await failure(executeLifecycleAction(ctx, agent("mayor"), "cycle"))).toBe("killing session: gt-mayor still exists after kill-session");
+    expect(await actionFailure(runAction(ctx, agent("mayor"), "cycle"))).toBe("killing session: gt-mayor still exists after kill-session");
     expect(f.sleeps).toHaveLength(KILL_POLLS);
     expect(f.created).toEqual([]);
   });
@@ -143,38 +148,48 @@ describe("cycle and restart", () => {
   test("new-session failure is reported with the original's prefix", async () => {
     const { f, ctx } = setup();
     f.newFails = true;
-    expect(await failure(executeLifecycleAction(ctx, agent("mayor"), "restart"))).toBe("restarting session: tmux new-session: boom");
+    expect(await actionFailure(runAction(ctx, agent("mayor"), "restart"))).toBe("restarting session: tmux new-session: boom");
   });
 });
 
 describe("checks before anything is touched", () => {
-  test("verification failure: the original's wording, no tmux call", async () => {
+  test("verification failure: the original's wording, no tmux call but the pass's list", async () => {
     const { f, ctx } = setup();
     f.sessions.add("gt-mayor");
     const spec = agent("mayor", { requesting_cycle: "true" });
-    expect(await failure(executeLifecycleAction(ctx, spec, "cycle"))).toBe("state verification failed: agent state requesting_cycle is not true (got: true)");
-    expect(f.tmux).toEqual([]);
+    expect(await actionFailure(runAction(ctx, spec, "cycle"))).toBe("state verification failed: agent state requesting_cycle is not true (got: true)");
+    expect(f.tmux).toEqual(["sessions"]); // the pass's session list, nothing else
   });
 
   test("verification is per action: a cycle flag does not allow a shutdown", async () => {
     const { f, ctx } = setup();
     const spec = agent("mayor", { requesting_cycle: true });
-    expect(await failure(executeLifecycleAction(ctx, spec, "shutdown"))).toBe(
+    expect(await actionFailure(runAction(ctx, spec, "shutdown"))).toBe(
       "state verification failed: agent state missing requesting_shutdown field (agent must set this before lifecycle request)",
     );
-    expect(f.tmux).toEqual([]);
+    expect(f.tmux).toEqual(["sessions"]); // the pass's session list, nothing else
   });
 
-  test("missing working directory fails before the session is even looked at", async () => {
+  test("missing working directory fails before the session is touched", async () => {
     const { f, ctx } = setup();
     f.sessions.add("gt-gastown-refinery");
     const spec = agent("gastown-refinery"); // state file in gastown/refinery, workdir gastown/refinery/rig
     rmSync(spec.workDir, { recursive: true });
-    expect(await failure(executeLifecycleAction(ctx, spec, "cycle"))).toBe(
+    expect(await actionFailure(runAction(ctx, spec, "cycle"))).toBe(
       `working directory ${spec.workDir} does not exist (session gt-gastown-refinery left as it is)`,
     );
-    expect(f.tmux).toEqual([]);
+    expect(f.tmux).toEqual(["sessions"]); // the pass's session list, nothing else
     expect(f.runs).toEqual([]);
+  });
+
+  test("the pass's session list failed: the action stops with the original's prefix, nothing touched", async () => {
+    const { f, ctx } = setup();
+    f.sessions.add("gt-mayor");
+    ctx.ports.tmux.sessions = async () => {
+      throw new Error("tmux list-sessions: server exited unexpectedly");
+    };
+    expect(await actionFailure(runAction(ctx, agent("mayor"), "cycle"))).toBe("checking session: tmux list-sessions: server exited unexpectedly");
+    expect(f.tmux).toEqual([]);
   });
 
   test("shutdown does not need the working directory", async () => {
@@ -182,7 +197,7 @@ describe("checks before anything is touched", () => {
     f.sessions.add("gt-gastown-refinery");
     const spec = agent("gastown-refinery");
     rmSync(spec.workDir, { recursive: true });
-    await executeLifecycleAction(ctx, spec, "shutdown");
+    expect(await runAction(ctx, spec, "shutdown")).toBeNull();
     expect(f.sessions.has("gt-gastown-refinery")).toBe(false);
   });
 });
@@ -194,7 +209,7 @@ describe("pre-sync (refinery and crew)", () => {
     const { f, ctx } = setup();
     f.answer = (argv) => (argv[1] === "symbolic-ref" ? { stdout: "origin/trunk\n" } : {});
     const spec = agent("gastown-refinery");
-    await executeLifecycleAction(ctx, spec, "cycle");
+    expect(await runAction(ctx, spec, "cycle")).toBeNull();
     expect(git(f)).toEqual([
       "git status --porcelain",
       "git fetch origin",
@@ -215,7 +230,7 @@ describe("pre-sync (refinery and crew)", () => {
   test("a dirty tree is not pulled; the sync still runs", async () => {
     const { f, ctx } = setup();
     f.answer = (argv) => (argv[1] === "status" ? { stdout: " M file.go\n" } : {});
-    await executeLifecycleAction(ctx, agent("gastown-crew-joe"), "restart");
+    expect(await runAction(ctx, agent("gastown-crew-joe"), "restart")).toBeNull();
     const dir = join(town, "gastown", "crew", "joe");
     expect(git(f)).toEqual(["git status --porcelain", "bd sync"]);
     expect(f.lines).toContain(`Skipping git pull in ${dir}: working tree has uncommitted changes`);
@@ -225,7 +240,7 @@ describe("pre-sync (refinery and crew)", () => {
   test("no origin/HEAD: main, with a log line", async () => {
     const { f, ctx } = setup();
     f.answer = (argv) => (argv[1] === "symbolic-ref" ? { code: 128, stderr: "fatal: not a symbolic ref" } : {});
-    await executeLifecycleAction(ctx, agent("gastown-refinery"), "cycle");
+    expect(await runAction(ctx, agent("gastown-refinery"), "cycle")).toBeNull();
     expect(git(f)).toContain("git pull --rebase origin main");
     expect(f.lines.some((l) => /^Could not determine the default branch in .*exit status 128: fatal: not a symbolic ref\); using main$/.test(l))).toBe(true);
   });
@@ -233,14 +248,14 @@ describe("pre-sync (refinery and crew)", () => {
   test.each(["-x", "a..b", "", "x/", "a//b", "a b", ".hidden"])("an unusable default branch answer %p falls back to main", async (name) => {
     const { f, ctx } = setup();
     f.answer = (argv) => (argv[1] === "symbolic-ref" ? { stdout: `origin/${name}` } : {});
-    await executeLifecycleAction(ctx, agent("gastown-refinery"), "cycle");
+    expect(await runAction(ctx, agent("gastown-refinery"), "cycle")).toBeNull();
     expect(git(f)).toContain("git pull --rebase origin main");
   });
 
   test("failures are warnings in the original's wording; the restart goes on", async () => {
     const { f, ctx } = setup();
     f.answer = (argv) => (["fetch", "pull", "sync"].includes(argv[1]!) ? { code: 1, stderr: `${argv[1]} broke` } : {});
-    await executeLifecycleAction(ctx, agent("gastown-refinery"), "cycle");
+    expect(await runAction(ctx, agent("gastown-refinery"), "cycle")).toBeNull();
     const dir = join(town, "gastown", "refinery", "rig");
     expect(f.lines).toContain(`Warning: git fetch failed in ${dir}: exit status 1: fetch broke`);
     expect(f.lines).toContain(`Warning: git pull failed in ${dir}: exit status 1: pull broke`);
@@ -250,7 +265,7 @@ describe("pre-sync (refinery and crew)", () => {
 
   test("mailbox.sync null: no sync command", async () => {
     const { f, ctx } = setup({ config: { mailbox: { ...defaultConfig().mailbox, sync: null } } });
-    await executeLifecycleAction(ctx, agent("gastown-refinery"), "cycle");
+    expect(await runAction(ctx, agent("gastown-refinery"), "cycle")).toBeNull();
     expect(git(f).filter((c) => !c.startsWith("git "))).toEqual([]);
   });
 
@@ -261,7 +276,7 @@ describe("pre-sync (refinery and crew)", () => {
       if (argv[1] === "fetch") ac.abort();
       return {};
     };
-    await executeLifecycleAction(ctx, agent("gastown-refinery"), "cycle");
+    expect(await runAction(ctx, agent("gastown-refinery"), "cycle")).toBeNull();
     expect(git(f)).toEqual(["git status --porcelain", "git fetch origin"]);
     expect(f.lines).toContain(`Pre-sync of ${join(town, "gastown", "refinery", "rig")} cut short: shutting down`);
     expect(f.created).toHaveLength(1);
@@ -271,13 +286,13 @@ describe("pre-sync (refinery and crew)", () => {
 describe("prime", () => {
   test("not configured (default): nothing typed", async () => {
     const { f, ctx } = setup();
-    await executeLifecycleAction(ctx, agent("mayor"), "cycle");
+    expect(await runAction(ctx, agent("mayor"), "cycle")).toBeNull();
     expect(f.tmux.filter((c) => c.startsWith("send"))).toEqual([]);
   });
 
   test("configured: typed after the pause", async () => {
     const { f, ctx } = setup({ config: { agent: { command: ["claude"], prime: "gt prime" } } });
-    await executeLifecycleAction(ctx, agent("mayor"), "cycle");
+    expect(await runAction(ctx, agent("mayor"), "cycle")).toBeNull();
     expect(f.sleeps).toEqual([PRIME_DELAY_MS]);
     expect(f.tmux.at(-1)).toBe("send gt-mayor gt prime");
   });
@@ -287,8 +302,8 @@ describe("dry run", () => {
   test("reads, decides, changes nothing", async () => {
     const { f, ctx } = setup({ dryRun: true, config: { agent: { command: ["claude"], prime: "gt prime" } } });
     f.sessions.add("gt-gastown-refinery");
-    await executeLifecycleAction(ctx, agent("gastown-refinery"), "cycle");
-    expect(f.tmux).toEqual(["has gt-gastown-refinery"]);
+    expect(await runAction(ctx, agent("gastown-refinery"), "cycle")).toBeNull();
+    expect(f.tmux).toEqual(["sessions"]);
     expect(f.runs).toEqual([]);
     expect(f.sleeps).toEqual([]);
     expect(ctx.decisions.map((d) => d.action)).toEqual(["executing", "verified", "would-kill", "would-presync", "would-restart", "would-prime"]);
