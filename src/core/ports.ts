@@ -55,7 +55,29 @@ export interface SessionInfo {
   paneDead: boolean;
   /** The pane's current foreground command (`#{pane_current_command}`). */
   paneCommand: string;
+  /** The session's first pane (the agent's own), for respawn-pane; "" when unknown. */
+  paneId?: string;
+  /** The first pane's process (the in-pane loop), 0 when unknown. */
+  panePid?: number;
+  /** Exit status of a dead first pane, null when alive or unknown. */
+  deadStatus?: number | null;
+  /** The first pane is in a mode (copy mode): keys would go to the mode, not the agent. */
+  inMode?: boolean;
+  /** When the session's window last showed output (tmux's window_activity), epoch ms; null when unknown. */
+  activityMs?: number | null;
+  /** Panes in the session (a person may have added some); 1 when unknown. */
+  panes?: number;
 }
+
+/** A tmux client (a terminal attached to a session). */
+export interface ClientInfo {
+  session: string;
+  /** The client's last input or output (client_activity), epoch ms; null when unknown. */
+  activityMs: number | null;
+}
+
+/** How a verified poke went: read and submitted, typed but left on the input line, or never shown. */
+export type PokeDelivery = { kind: "consumed" } | { kind: "stranded" } | { kind: "no-echo" };
 
 export interface NewSessionSpec {
   name: string;
@@ -84,6 +106,25 @@ export interface TmuxPort {
   poke(name: string, text: string): Promise<void>;
   /** Type `text` literally, then Enter (no clearing). */
   sendLine(name: string, text: string): Promise<void>;
+  /** Every client on the server, one tmux call. An absent server means none. */
+  clients(): Promise<ClientInfo[]>;
+  /** Restart only the agent's own pane (`respawn-pane -k`): the session and any other pane survive. */
+  respawnPane(paneId: string): Promise<TmuxOutcome>;
+  /** A poke whose delivery is checked: shown on the input line, then consumed (see PokeDelivery). */
+  pokeVerified(name: string, text: string): Promise<PokeDelivery>;
+}
+
+/** The agent's process, found in the pane's process tree. */
+export interface AgentProcess {
+  pid: number;
+  /** When the process started, epoch ms. */
+  startedAtMs: number;
+}
+
+/** The process table (/proc), read-only and bounded. */
+export interface ProcessPort {
+  /** The newest process at or under `panePid` whose name is `command`'s basename; null when none. */
+  agentUnder(panePid: number, command: string): AgentProcess | null;
 }
 
 export interface MailMessage {
