@@ -115,6 +115,7 @@ export function readState(path: string, nowMs: number, opts: { keepCorrupt?: boo
       heartbeatCount: f.heartbeat_count,
       backoff: typed.backoff,
       requests: typed.requests,
+      supervise: typed.supervise,
       extra: typed.rest,
       keyOrder: Object.keys(f.extra),
     },

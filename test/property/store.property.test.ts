@@ -167,7 +167,7 @@ function stateWith(extraKey: fc.Arbitrary<string>): fc.Arbitrary<DaemonState> {
     .array(fc.tuple(fc.oneof(extraKey, fc.constantFrom(...ORIGINAL_KEYS)), anyJson), { maxLength: 5 })
     .map((entries) => objectOf(entries.filter(([k]) => !TYPED_KEYS.includes(k))));
   return fc
-    .record({ running: fc.boolean(), pid: fc.nat(), startedAtMs: time, lastHeartbeatMs: time, heartbeatCount: fc.nat(), backoff, requests, extra })
+    .record({ running: fc.boolean(), pid: fc.nat(), startedAtMs: time, lastHeartbeatMs: time, heartbeatCount: fc.nat(), backoff, requests, supervise: fc.constant(new Map()), extra })
     .chain((s) =>
       fc
         .shuffledSubarray([...Object.keys(s.extra), ...TYPED_KEYS, "gone"])

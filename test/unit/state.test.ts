@@ -57,6 +57,7 @@ describe("byte compatibility with the original's state.json", () => {
       heartbeatCount: 1,
       backoff: undefined,
       requests: new Map(),
+      supervise: new Map(),
       extra: {},
       keyOrder: [],
     });
