@@ -1,5 +1,6 @@
 /** `gtd logs`: the last N lines, and follow that survives rotation (the file is renamed and recreated). */
-import { closeSync, constants, fstatSync, openSync, readSync, statSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
+import { StringDecoder } from "node:string_decoder";
 import { rfc3339Local } from "./log.ts";
 
 /** Non-blocking: a FIFO put where the log was must not hang `gtd logs` (it is then skipped as not a file). */
@@ -45,59 +46,132 @@ export function lastLines(path: string, n: number): string[] {
   }
 }
 
+/** A file being followed. Its descriptor is held, so the inode cannot be freed and reused meanwhile. */
+interface Followed {
+  fd: number;
+  dev: number;
+  ino: number;
+  offset: number;
+  /** Carries a character cut by a chunk boundary over to the next chunk. */
+  decoder: StringDecoder;
+}
+
+export interface Follower {
+  /**
+   * Print what was appended since the last poll. Once the file is read to its end and the path names
+   * another file (a rotation), move to that one, from its start. Never throws for the file's sake.
+   */
+  poll(): void;
+  close(): void;
+}
+
 /**
- * Print what is appended from the current end on; reopen from the start when the file is rotated.
+ * Follow `path` from its current end, one step per poll(), surviving rotation (the file is renamed and
+ * a new one created) and truncation.
  *
- * Rotation renames the file between any two calls of ours, so each poll works on one open descriptor
- * (fstat and read see one file, whatever the path names meanwhile), and every fs call is allowed to fail:
- * a path that is missing or unreadable for a moment is tried again at the next poll, never thrown.
+ * The file is known by its open descriptor, not its name: identity by inode number alone once let a new
+ * file that reused a rotated file's freed inode pass for the old one, skipping its start (a rotation storm
+ * lost the lines after it). And the old file is read to its end before the new one: lines written just
+ * before a rotation are printed, not skipped.
  */
-export async function follow(path: string, write: (s: string) => void, signal: AbortSignal, pollMs = 200): Promise<void> {
-  const start = stat(path);
-  let ino = start?.ino ?? null;
-  let offset = start?.size ?? 0;
-  while (!signal.aborted) {
-    await new Promise((r) => setTimeout(r, pollMs));
-    let fd: number;
-    try {
-      fd = openSync(path, READ_FLAGS);
-    } catch {
-      continue; // between the rename and the new file, or not created yet
-    }
+export function createFollower(path: string, write: (s: string) => void): Follower {
+  let cur = openFollowed(path, true);
+
+  /** Print the next chunk of `f`; true when more was there than one chunk (the rest at the next poll). */
+  const readChunk = (f: Followed): boolean => {
     let text = "";
+    let more = false;
     try {
-      const st = fstatSync(fd);
-      if (!st.isFile()) continue;
-      if (st.ino !== ino || st.size < offset) {
-        ino = st.ino;
-        offset = 0;
+      const size = fstatSync(f.fd).size;
+      if (size < f.offset) {
+        // Truncated in place: from the top again.
+        f.offset = 0;
+        f.decoder = new StringDecoder("utf8");
       }
-      if (st.size > offset) {
-        const buf = Buffer.alloc(Math.min(st.size - offset, FOLLOW_CHUNK_BYTES));
-        const n = readSync(fd, buf, 0, buf.length, offset);
-        offset += n;
-        text = buf.subarray(0, n).toString("utf8");
+      if (size > f.offset) {
+        const buf = Buffer.alloc(Math.min(size - f.offset, FOLLOW_CHUNK_BYTES));
+        const n = readSync(f.fd, buf, 0, buf.length, f.offset);
+        f.offset += n;
+        text = f.decoder.write(buf.subarray(0, n));
+        more = f.offset < size;
       }
     } catch {
       // Unreadable for a moment: the next poll tries again from the same offset.
-    } finally {
-      try {
-        closeSync(fd);
-      } catch {
-        // nothing left to do with it
-      }
     }
     // Outside the try: a failing writer (stdout closed) is the caller's to see, not a rotation.
     if (text !== "") write(text);
+    return more;
+  };
+
+  return {
+    poll() {
+      // Catch up with the file we hold first: a rotation is looked for only once it is read to its end.
+      if (cur && readChunk(cur)) return;
+      const next = openFollowed(path, false);
+      if (!next) return; // between the rename and the new file, or not created yet: keep what we hold
+      if (cur && next.dev === cur.dev && next.ino === cur.ino) {
+        closeQuietly(next.fd);
+        return;
+      }
+      if (cur) {
+        // The rename came before our open, so whatever was written to the old file before it is there
+        // now: print it, then move on.
+        if (readChunk(cur)) {
+          closeQuietly(next.fd);
+          return;
+        }
+        const cut = cur.decoder.end();
+        closeQuietly(cur.fd);
+        cur = null;
+        if (cut !== "") write(cut);
+      }
+      cur = next;
+      readChunk(cur);
+    },
+    close() {
+      if (cur) closeQuietly(cur.fd);
+      cur = null;
+    },
+  };
+}
+
+/** Print what is appended to `path` from its current end on, polling every `pollMs`, until `signal`. */
+export async function follow(path: string, write: (s: string) => void, signal: AbortSignal, pollMs = 200): Promise<void> {
+  const follower = createFollower(path, write);
+  try {
+    while (!signal.aborted) {
+      await new Promise((r) => setTimeout(r, pollMs));
+      if (signal.aborted) break;
+      follower.poll();
+    }
+  } finally {
+    follower.close();
   }
 }
 
-function stat(path: string): { ino: number; size: number } | null {
+/** `path` opened for reading (from its end, or its start), if it is a regular file now; else null. Never throws. */
+function openFollowed(path: string, fromEnd: boolean): Followed | null {
+  let fd: number;
   try {
-    const st = statSync(path);
-    return { ino: st.ino, size: st.size };
+    fd = openSync(path, READ_FLAGS);
   } catch {
-    return null;
+    return null; // missing, or unreadable for a moment
+  }
+  try {
+    const st = fstatSync(fd);
+    if (st.isFile()) return { fd, dev: st.dev, ino: st.ino, offset: fromEnd ? st.size : 0, decoder: new StringDecoder("utf8") };
+  } catch {
+    // fall through: not followed
+  }
+  closeQuietly(fd);
+  return null;
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // nothing left to do with it
   }
 }
 
