@@ -185,6 +185,23 @@ export interface StorePort {
   saveState(state: DaemonState): void;
   /** Whether the agent command can be found on the PATH the pane will search (read now). */
   findCommand(command: string): { found: boolean; PATH: string | undefined };
+  /** daemon/supervise/ for these identities (requests: every valid one waiting). Never throws. */
+  supervisionFiles(identities: readonly string[]): SupervisionRead;
+  /** Create (on) or remove the agent's hold file; false when it already was so. */
+  setHold(identity: string, on: boolean): boolean;
+  /** Remove an operator request once acted on; false when it was already gone. */
+  takeRequest(identity: string, kind: "restart" | "reset"): boolean;
+}
+
+/** The operator's side of supervision as read from daemon/supervise/ (paused.json, holds, loop exits, requests). */
+export interface SupervisionRead {
+  paused: ReadonlySet<string>;
+  holds: ReadonlySet<string>;
+  /** What each loop last wrote: how many runs it started, and the last exit status. */
+  runs: ReadonlyMap<string, { runs: number; status: number }>;
+  requests: ReadonlyArray<{ identity: string; kind: "restart" | "reset" }>;
+  /** One line each: a corrupt paused.json (read as nothing paused), the directory leading outside the town. */
+  problems: readonly string[];
 }
 
 export interface Ports {

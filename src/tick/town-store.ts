@@ -1,12 +1,14 @@
-/** The store port over the town's files: slots, heartbeat files, rigs, agent flags, state.json. */
+/** The store port over the town's files: slots, heartbeat files, rigs, agent flags, state.json, daemon/supervise/. */
 import { readStamp } from "../agents/freshness.ts";
 import { discoverRigs } from "../agents/rigs.ts";
-import type { StorePort } from "../core/ports.ts";
+import type { StorePort, SupervisionRead } from "../core/ports.ts";
+import { errorText } from "../errors.ts";
 import { HEARTBEAT_SLOT } from "../core/targets.ts";
 import { agentOutsideTown, clearRequestFlag, verifyRequestFlag } from "../lifecycle/verify.ts";
 import { listSlotDir, markConsumed, readSlot, recordSend } from "../slots.ts";
 import { writeState } from "../state.ts";
 import { isDirectory, outsideTown, safeUnlink } from "../store.ts";
+import { superviseFiles, type SuperviseFiles } from "../supervise-files.ts";
 import type { TownPaths } from "../town.ts";
 import { defaultWhich, type Which } from "./deacon-session.ts";
 import { join } from "node:path";
@@ -22,6 +24,7 @@ export function townStore(paths: TownPaths, opts: TownStoreOptions = {}): StoreP
   const dir = paths.notificationsDir;
   const which = opts.which ?? defaultWhich;
   const PATH = opts.path ?? (() => process.env.PATH);
+  const supervise = superviseFiles(paths);
   return {
     slotDirProblem: () => outsideTown(paths.root, dir),
     listSlotDir: () => listSlotDir(dir),
@@ -42,5 +45,31 @@ export function townStore(paths: TownPaths, opts: TownStoreOptions = {}): StoreP
       const path = PATH();
       return { found: which(command, { PATH: path, cwd: paths.root }) !== null, PATH: path };
     },
+    supervisionFiles: (identities) => readSupervision(supervise, identities),
+    setHold: (identity, on) => supervise.setHold(identity, on),
+    takeRequest: (identity, kind) => supervise.takeRequest(identity, kind),
   };
+}
+
+/** Everything observe needs from daemon/supervise/, in one go; never throws (a problem is a line). */
+function readSupervision(files: SuperviseFiles, identities: readonly string[]): SupervisionRead {
+  const problems: string[] = [];
+  const where = files.problem();
+  if (where) return { paused: new Set(), holds: new Set(), runs: new Map(), requests: [], problems: [where] };
+  const { paused, problem } = files.readPaused();
+  if (problem) problems.push(problem);
+  const holds = new Set<string>();
+  const runs = new Map<string, { runs: number; status: number }>();
+  for (const id of identities) {
+    if (files.holdExists(id)) holds.add(id);
+    const exit = files.readExit(id);
+    if (exit) runs.set(id, exit);
+  }
+  let requests: SupervisionRead["requests"] = [];
+  try {
+    requests = files.listRequests();
+  } catch (err) {
+    problems.push(`${files.requestsDir}: ${errorText(err)}`);
+  }
+  return { paused: new Set(paused), holds, runs, requests, problems };
 }
