@@ -19,6 +19,7 @@ const PURE_MODULES = [
   "src/gotime.ts", // RFC 3339 formatting of a given instant (never reads the clock)
   "src/quote.ts", // quoting for messages
   "src/errors.ts", // GtdError, a plain class
+  "src/agent-name.ts", // agent identity syntax and forms (config checks supervise.agents by it too)
 ];
 
 /**
