@@ -12,6 +12,17 @@ export interface BackoffConfig {
   factor: number;
 }
 
+/** Supervision (README "Supervision"): who is supervised besides the Deacon, and when gtd steps in. */
+export interface SuperviseConfig {
+  /** Canonical identities (`mayor`, `gastown-witness`, ...), in the order given; the Deacon is always supervised. */
+  agents: string[];
+  graceMs: number;
+  hung: { unansweredPokes: number; afterMs: number };
+  restart: { baseMs: number; maxMs: number; resetAfterMs: number };
+  crashLoop: { restarts: number; withinMs: number; holdMs: number };
+  humanActiveMs: number;
+}
+
 export interface Config {
   /** A duration or a cron pattern, as given. */
   heartbeat: string;
@@ -28,6 +39,7 @@ export interface Config {
   tmux: { socket: string | null };
   /** Where the metrics file goes, as configured (resolved against the town root by the daemon); null: none. */
   metrics: { file: string | null };
+  supervise: SuperviseConfig;
 }
 
 export function buildConfig(values: Record<SettingKey, unknown>): Config {
@@ -59,6 +71,14 @@ export function buildConfig(values: Record<SettingKey, unknown>): Config {
     log: { maxBytes: typeof size === "number" ? size : parseSize(size as string)!, files: values["log.files"] as number, format: values["log.format"] as "text" | "json" },
     tmux: { socket: values["tmux.socket"] as string | null },
     metrics: { file: values["metrics.file"] as string | null },
+    supervise: {
+      agents: [...(values["supervise.agents"] as string[])],
+      graceMs: ms("supervise.grace"),
+      hung: { unansweredPokes: values["supervise.hung.unansweredPokes"] as number, afterMs: ms("supervise.hung.after") },
+      restart: { baseMs: ms("supervise.restart.base"), maxMs: ms("supervise.restart.max"), resetAfterMs: ms("supervise.restart.resetAfter") },
+      crashLoop: { restarts: values["supervise.crashLoop.restarts"] as number, withinMs: ms("supervise.crashLoop.within"), holdMs: ms("supervise.crashLoop.hold") },
+      humanActiveMs: ms("supervise.humanActive"),
+    },
   };
 }
 

@@ -10,6 +10,7 @@ import { readText } from "../store.ts";
 import { envName, MAILBOX_PRESETS, SETTING_KEYS, SETTINGS, type MailboxPreset, type Setting, type SettingKey, type SettingKind } from "./settings.ts";
 import { quote } from "../quote.ts";
 import { parseHeartbeat } from "../schedule.ts";
+import { AGENTS_FORM, agentListFromText, checkAgentList } from "./agents.ts";
 
 export type Source = "default" | "config.json" | `env ${string}` | `flag ${string}` | `preset ${MailboxPreset}`;
 
@@ -59,6 +60,8 @@ const KIND: Record<SettingKind, { schema: v.GenericSchema; form: string; rangedF
   strategy: { schema: v.picklist(["fixed", "geometric", "exponential"]), form: '"fixed", "geometric" or "exponential"' },
   mailboxPreset: { schema: v.picklist(["bd", "gt"]), form: '"bd" (bd mail) or "gt" (gt mail)' },
   logFormat: { schema: v.picklist(["text", "json"]), form: '"text" or "json"' },
+  // Checked entry by entry (agents.ts), so an error names the entry; this is the shape alone.
+  agents: { schema: v.array(v.string()), form: AGENTS_FORM },
   // Only a .prom file: config.json is writable by the town's agents, and this path is written outside
   // the town; the suffix keeps a hostile config from turning gtd into a writer of arbitrary files.
   metricsFile: {
@@ -82,10 +85,13 @@ export function parseSize(text: string): number | null {
 
 function checkValue(key: SettingKey, raw: unknown, where: string): unknown {
   const setting: Setting = SETTINGS[key];
+  if (setting.kind === "agents") return checkAgentList(key, raw, where);
   const kind = KIND[setting.kind];
   const res = v.safeParse(kind.schema, raw);
-  if (!res.success || !inRange(setting, res.output)) {
-    const form = setting.range && kind.rangedForm ? kind.rangedForm(shortDuration(setting.range.minMs), shortDuration(setting.range.maxMs)) : kind.form;
+  if (!res.success || !inRange(setting, res.output) || !atLeastMin(setting, res.output)) {
+    const form = setting.range && kind.rangedForm
+      ? kind.rangedForm(shortDuration(setting.range.minMs), shortDuration(setting.range.maxMs))
+      : setting.min !== undefined ? `a whole number ≥ ${setting.min}` : kind.form;
     throw new GtdError("CONFIG", `${where}: ${key} = ${quote(raw)} is not valid`, `expected ${form}`);
   }
   return res.output;
@@ -96,6 +102,11 @@ function inRange(setting: Setting, value: unknown): boolean {
   if (!setting.range || typeof value !== "string") return true;
   const ms = parseDuration(value);
   return ms === null || (ms >= setting.range.minMs && ms <= setting.range.maxMs);
+}
+
+/** An int with a floor above 1 (the int kind's own): crashLoop.restarts of 1 would hold after any restart. */
+function atLeastMin(setting: Setting, value: unknown): boolean {
+  return setting.min === undefined || typeof value !== "number" || value >= setting.min;
 }
 
 /** 100 → "100ms", 2073600000 → "24d": the bound as a user would write it. */
@@ -115,8 +126,8 @@ function describeSource(source: Source, configFile: string): string {
 }
 
 /**
- * Settings that are each valid but cannot work together, checked once every layer is in: a backoff that
- * starts above its cap, a "fresh" window that is not shorter than "very stale".
+ * Settings that are each valid but cannot work together, checked once every layer is in: a backoff or a
+ * restart delay that starts above its cap, a "fresh" window that is not shorter than "very stale".
  */
 function checkCombinations(values: Record<SettingKey, unknown>, sources: Record<SettingKey, Source>, configFile: string): void {
   const pair = (a: SettingKey, b: SettingKey, ok: (x: number, y: number) => boolean, relation: string, rule: string) => {
@@ -128,6 +139,7 @@ function checkCombinations(values: Record<SettingKey, unknown>, sources: Record<
   };
   pair("backoff.base", "backoff.max", (base, max) => base <= max, "is greater than", "backoff.base ≤ backoff.max");
   pair("freshness.fresh", "freshness.veryStale", (fresh, very) => fresh < very, "is not less than", "freshness.fresh < freshness.veryStale");
+  pair("supervise.restart.base", "supervise.restart.max", (base, max) => base <= max, "is greater than", "supervise.restart.base ≤ supervise.restart.max");
 }
 
 /** Flatten config.json into dotted keys, refusing any key gtd does not know. */
@@ -164,6 +176,7 @@ function flattenFile(obj: unknown, file: string): Map<SettingKey, unknown> {
 function envValue(key: SettingKey, text: string, name: string): unknown {
   const kind = SETTINGS[key].kind;
   if (kind === "int" || kind === "factor") return /^-?\d+(\.\d+)?$/.test(text) ? Number(text) : text;
+  if (kind === "agents") return agentListFromText(text, name);
   if (kind === "bool") return text === "true" || text === "1" ? true : text === "false" || text === "0" ? false : text;
   if (kind === "argv" || kind === "optionalArgv") {
     try {

@@ -18,7 +18,8 @@ export type SettingKind =
   | "strategy"
   | "mailboxPreset" // "bd" or "gt": which mail command set the mailbox.* defaults come from
   | "metricsFile" // a path ending in .prom, or null for none
-  | "logFormat"; // "text" (the original's lines) or "json" (one object per line)
+  | "logFormat" // "text" (the original's lines) or "json" (one object per line)
+  | "agents"; // a list of agent identities (from env: a JSON array, or names separated by commas or spaces)
 
 export interface Setting {
   kind: SettingKind;
@@ -27,6 +28,8 @@ export interface Setting {
   why: string;
   /** For a duration (or a schedule given as a duration): the bounds, in milliseconds, inclusive. */
   range?: { minMs: number; maxMs: number };
+  /** For an int: the least value that works, when it is above 1. */
+  min?: number;
 }
 
 /**
@@ -40,6 +43,12 @@ export const TIMER_RANGE = { minMs: 100, maxMs: 24 * 86_400_000 } as const;
  * cron pattern cannot go below a second either. The top stays the timers' bound.
  */
 export const HEARTBEAT_RANGE = { minMs: 1000, maxMs: TIMER_RANGE.maxMs } as const;
+
+/**
+ * A restart delay: the in-pane loop sleeps whole seconds, and a delay under a second is the restart every
+ * couple of seconds, forever, that the delay exists to stop. The top stays the timers' bound.
+ */
+export const RESTART_DELAY_RANGE = { minMs: 1000, maxMs: TIMER_RANGE.maxMs } as const;
 
 export const SETTINGS = {
   heartbeat: { kind: "schedule", default: "5m", why: "the original's heartbeat interval", range: HEARTBEAT_RANGE },
@@ -73,6 +82,17 @@ export const SETTINGS = {
   "log.files": { kind: "int", default: 3, why: "the current log plus two rotated ones" },
   "metrics.file": { kind: "metricsFile", default: null, why: "opt-in: a Prometheus text file for node_exporter's textfile collector, rewritten after each heartbeat" },
   "tmux.socket": { kind: "optionalSocket", default: null, why: "the default tmux server, as the original (TMUX_TMPDIR respected)" },
+  "supervise.agents": { kind: "agents", default: [], why: "opt-in: the agents supervised besides the Deacon (always); none, so a town that does not list any behaves as before" },
+  "supervise.grace": { kind: "duration", default: "5m", why: "an agent needs a few minutes to boot and write its first heartbeat; it is never judged hung before", range: TIMER_RANGE },
+  "supervise.hung.unansweredPokes": { kind: "int", default: 3, why: "one unanswered poke is a long tool call or a lost keystroke; three in a row is a pattern" },
+  "supervise.hung.after": { kind: "duration", default: "30m", why: "outlasts a long build or test run, during which an agent reads no input; staleness alone never counts", range: TIMER_RANGE },
+  "supervise.restart.base": { kind: "duration", default: "30s", why: "a crash every 2s burns tokens and floods logs; 30s stops that, yet a one-off crash is barely noticed", range: RESTART_DELAY_RANGE },
+  "supervise.restart.max": { kind: "duration", default: "10m", why: "the delay doubles up to this: an agent down for a cause that heals (an API outage) is back within 10m of it", range: RESTART_DELAY_RANGE },
+  "supervise.restart.resetAfter": { kind: "duration", default: "30m", why: "a run this long was not a crash loop (twice crashLoop.within): the next crash starts from restart.base again", range: TIMER_RANGE },
+  "supervise.crashLoop.restarts": { kind: "int", default: 5, why: "five restarts with the growing delay (30s+1m+2m+4m of waiting) is a loop, not bad luck; one restart cannot be a loop", min: 2 },
+  "supervise.crashLoop.within": { kind: "duration", default: "15m", why: "holds the five restarts of an agent that dies at once (7m30s of delays), never one that crashes every few hours", range: TIMER_RANGE },
+  "supervise.crashLoop.hold": { kind: "duration", default: "1h", why: "long enough to stop the token burn and for someone to see it; short enough that a passing cause heals unattended", range: TIMER_RANGE },
+  "supervise.humanActive": { kind: "duration", default: "60s", why: "a person reading or thinking pauses for tens of seconds; one who has left delays a poke by only a minute", range: TIMER_RANGE },
 } as const satisfies Record<string, Setting>;
 
 export type SettingKey = keyof typeof SETTINGS;

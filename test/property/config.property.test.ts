@@ -54,6 +54,12 @@ function writeFile(content: string | null): void {
   else writeFileSync(paths.configFile, content);
 }
 
+/** For a ranged key that a combination check pairs with another: that other key's env at the bound that frees it. */
+const PARTNER_AT_BOUND: Partial<Record<SettingKey, Record<string, string>>> = {
+  "supervise.restart.base": { [envName("supervise.restart.max")]: formatGoDuration(TIMER_RANGE.maxMs) },
+  "supervise.restart.max": { [envName("supervise.restart.base")]: "1s" },
+};
+
 describe("config loading on any input", () => {
   test("any file, environment and flags: a well-formed Config, or a CONFIG GtdError naming where", () => {
     fc.assert(
@@ -105,7 +111,9 @@ describe("config loading on any input", () => {
       fc.property(fc.constantFrom(...ranged), fc.boolean(), fc.oneof(outside, inside), fc.boolean(), (key, asMs, ms, viaEnv) => {
         writeFile(null);
         const text = asMs ? `${ms}ms` : formatGoDuration(ms);
-        const input = viaEnv ? { env: { [envName(key)]: text } } : { env: {}, flags: { [key]: text } };
+        // A key checked against a partner (base ≤ max) gets the partner at its far bound, so only its own range decides.
+        const partner = PARTNER_AT_BOUND[key] ?? {};
+        const input = viaEnv ? { env: { [envName(key)]: text, ...partner } } : { env: partner, flags: { [key]: text } };
         // Each key's own bounds: the heartbeat starts at 1s, the timeouts at 100ms.
         const { minMs, maxMs } = (SETTINGS[key] as Setting).range!;
         const ok = ms >= minMs && ms <= maxMs;

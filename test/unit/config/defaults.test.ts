@@ -27,6 +27,14 @@ const EXPECTED_DEFAULTS: Config = {
   log: { maxBytes: 10_000_000, files: 3, format: "text" },
   tmux: { socket: null },
   metrics: { file: null },
+  supervise: {
+    agents: [],
+    graceMs: 5 * MIN,
+    hung: { unansweredPokes: 3, afterMs: 30 * MIN },
+    restart: { baseMs: 30_000, maxMs: 10 * MIN, resetAfterMs: 30 * MIN },
+    crashLoop: { restarts: 5, withinMs: 15 * MIN, holdMs: 60 * MIN },
+    humanActiveMs: 60_000,
+  },
 };
 
 describe("defaults", () => {
@@ -65,6 +73,17 @@ describe("defaults", () => {
       "log.files": 3,
       "metrics.file": null,
       "tmux.socket": null,
+      "supervise.agents": [],
+      "supervise.grace": "5m",
+      "supervise.hung.unansweredPokes": 3,
+      "supervise.hung.after": "30m",
+      "supervise.restart.base": "30s",
+      "supervise.restart.max": "10m",
+      "supervise.restart.resetAfter": "30m",
+      "supervise.crashLoop.restarts": 5,
+      "supervise.crashLoop.within": "15m",
+      "supervise.crashLoop.hold": "1h",
+      "supervise.humanActive": "60s",
     });
     for (const key of SETTING_KEYS) expect(sources[key]).toBe("default");
   });
@@ -77,14 +96,15 @@ describe("defaults", () => {
   });
 
   test("every default passes its own validation (written out in full, the file loads unchanged)", () => {
-    const nested: Record<string, Record<string, unknown>> = {};
-    const top: Record<string, unknown> = {};
+    // Keys nest as deep as their dots (supervise.hung.after is {"supervise": {"hung": {"after": ...}}}).
+    const file: Record<string, unknown> = {};
     for (const key of SETTING_KEYS) {
-      const [a, b] = key.split(".") as [string, string | undefined];
-      if (b === undefined) top[a] = SETTINGS[key].default;
-      else (nested[a] ??= {})[b] = SETTINGS[key].default;
+      const parts = key.split(".");
+      let node = file;
+      for (const p of parts.slice(0, -1)) node = (node[p] ??= {}) as Record<string, unknown>;
+      node[parts.at(-1)!] = SETTINGS[key].default;
     }
-    writeConfig({ ...top, ...nested });
+    writeConfig(file);
     const { config, layers } = load();
     expect(config).toEqual(EXPECTED_DEFAULTS);
     for (const key of SETTING_KEYS) expect(layers.sources[key]).toBe("config.json");
