@@ -4,6 +4,7 @@ import { bashScript, fishScript, zshScript, type CommandSpec } from "../completi
 import { GtdError } from "../errors.ts";
 import { out, townArg, townFromArgs } from "./args.ts";
 import { COMMANDS } from "./commands.ts";
+import { operatorFor } from "./supervise-args.ts";
 
 const SHELLS = { bash: bashScript, zsh: zshScript, fish: fishScript } as const;
 
@@ -12,6 +13,10 @@ const POSITIONAL: Record<string, CommandSpec["positional"]> = {
   request: ["cycle", "restart", "shutdown"],
   service: ["print", "install", "uninstall"],
   completion: Object.keys(SHELLS),
+  pause: "supervised",
+  resume: "supervised",
+  restart: "supervised",
+  reset: "supervised",
 };
 
 export default defineCommand({
@@ -20,13 +25,14 @@ export default defineCommand({
     ...townArg,
     shell: { type: "positional", required: false, description: "bash, zsh or fish" },
     agents: { type: "boolean", description: "List the town's agents, one per line (what the scripts call)" },
+    supervised: { type: "boolean", description: "List the agents gtd supervises (deacon and supervise.agents), one per line" },
   },
   async run({ args }) {
-    if (args.agents) {
-      // Completion must never print an error into the user's prompt: no town, no agents.
+    if (args.agents || args.supervised) {
+      // Completion must never print an error into the user's prompt: no town (or a bad config), no agents.
       let agents: string[] = [];
       try {
-        agents = knownAgents(townFromArgs(args).root);
+        agents = args.supervised ? (await operatorFor(args)).known.slice() : knownAgents(townFromArgs(args).root);
       } catch {}
       for (const a of agents) out(a);
       return 0;

@@ -15,9 +15,17 @@ export interface CommandSpec {
   name: string;
   description: string;
   flags: FlagSpec[];
-  /** Words the first positional argument can be; "agents" means the town's agent identities. */
-  positional: readonly string[] | "agents" | null;
+  /**
+   * Words the first positional argument can be; "agents" means the town's agent identities, "supervised"
+   * the agents gtd supervises (the Deacon and supervise.agents): each asked of gtd at completion time.
+   */
+  positional: readonly string[] | AgentList | null;
 }
+
+export type AgentList = "agents" | "supervised";
+const isList = (p: CommandSpec["positional"]): p is AgentList => p === "agents" || p === "supervised";
+/** The command that prints the list, one per line, quietly. */
+const listCommand = (kind: AgentList) => `gtd completion --${kind} 2>/dev/null`;
 
 /** Flags whose value is an agent identity or a directory: completed as such in every shell. */
 const AGENT_FLAGS = new Set(["as"]);
@@ -28,7 +36,7 @@ const shellWord = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 export function bashScript(cmds: CommandSpec[]): string {
   const cases = cmds.map((c) => {
     const flags = c.flags.flatMap((f) => [`--${f.name}`, ...f.alias.map((a) => (a.length === 1 ? `-${a}` : `--${a}`))]);
-    const words = c.positional === "agents" ? '$(gtd completion --agents 2>/dev/null)' : (c.positional ?? []).join(" ");
+    const words = isList(c.positional) ? `$(${listCommand(c.positional)})` : (c.positional ?? []).join(" ");
     return `    ${c.name}) flags=${shellWord(`${flags.join(" ")} --help`)}; words="${words}" ;;`;
   });
   return `# gtd completion for bash: source <(gtd completion bash)
@@ -68,12 +76,13 @@ export function zshScript(cmds: CommandSpec[]): string {
       const value = DIR_FLAGS.has(f.name) ? ":dir:_directories" : AGENT_FLAGS.has(f.name) ? ":agent:_gtd_agents" : f.takesValue ? ":value:" : "";
       return `'--${f.name}[${zshText(f.description)}]${value}'`;
     });
-    const pos = c.positional === "agents" ? "'1:agent:_gtd_agents'" : c.positional ? `'1:${c.name}:(${c.positional.join(" ")})'` : "";
+    const pos = isList(c.positional) ? `'1:agent:_gtd_${c.positional}'` : c.positional ? `'1:${c.name}:(${c.positional.join(" ")})'` : "";
     return `    ${c.name}) _arguments ${[...specs, pos].filter(Boolean).join(" ")} ;;`;
   });
   return `#compdef gtd
 # gtd completion for zsh: source <(gtd completion zsh)
 _gtd_agents() { local -a agents; agents=(\${(f)"$(gtd completion --agents 2>/dev/null)"}); _describe agent agents; }
+_gtd_supervised() { local -a agents; agents=(\${(f)"$(gtd completion --supervised 2>/dev/null)"}); _describe agent agents; }
 _gtd() {
   local -a commands
   commands=(
@@ -102,7 +111,7 @@ export function fishScript(cmds: CommandSpec[]): string {
       const value = DIR_FLAGS.has(f.name) ? " -r -F" : AGENT_FLAGS.has(f.name) ? " -x -a '(gtd completion --agents 2>/dev/null)'" : f.takesValue ? " -r" : "";
       lines.push(`complete -c gtd -n ${when} -l ${f.name}${short}${value} -d ${fishText(f.description)}`);
     }
-    if (c.positional === "agents") lines.push(`complete -c gtd -n ${when} -a '(gtd completion --agents 2>/dev/null)'`);
+    if (isList(c.positional)) lines.push(`complete -c gtd -n ${when} -a '(${listCommand(c.positional)})'`);
     else if (c.positional) lines.push(`complete -c gtd -n ${when} -a ${fishText(c.positional.join(" "))}`);
   }
   return `${lines.join("\n")}\n`;

@@ -40,11 +40,29 @@ test("bash: loads without error and completes commands, flags, words and agents"
   expect(load.stderr.toString()).toBe("");
   expect(load.stdout.toString().trim()).toBe("complete -F _gtd gtd");
 
-  expect(bashComplete(r.stdout, ["gtd", "re"])).toEqual(["request"]);
+  expect(bashComplete(r.stdout, ["gtd", "req"])).toEqual(["request"]);
+  expect(bashComplete(r.stdout, ["gtd", "re"])).toEqual(["request", "resume", "restart", "reset"]);
   expect(bashComplete(r.stdout, ["gtd", "logs", "--"])).toEqual(["--town", "--lines", "--follow", "--json", "--help"]);
   expect(bashComplete(r.stdout, ["gtd", "request", ""])).toEqual(["cycle", "restart", "shutdown"]);
   expect(bashComplete(r.stdout, ["gtd", "request", "cycle", "--as", ""])).toEqual(["mayor", "gastown-witness", "gastown-refinery", "gastown-crew-joe"]);
   expect(bashComplete(r.stdout, ["gtd", "request", "cycle", "--as", "gastown-c"])).toEqual(["gastown-crew-joe"]);
+  // pause, resume, restart and reset complete the supervised agents: the Deacon and supervise.agents.
+  expect(bashComplete(r.stdout, ["gtd", "pause", ""])).toEqual(["deacon"]);
+  expect(bashComplete(r.stdout, ["gtd", "pause", "--"])).toEqual(["--town", "--all", "--help"]);
+  mkdirSync(join(w().town, "daemon"), { recursive: true });
+  writeFileSync(join(w().town, "daemon", "config.json"), JSON.stringify({ supervise: { agents: ["gastown-witness", "mayor"] } }));
+  expect(bashComplete(r.stdout, ["gtd", "restart", ""])).toEqual(["deacon", "gastown-witness", "mayor"]);
+  expect(bashComplete(r.stdout, ["gtd", "reset", "m"])).toEqual(["mayor"]);
+}, T);
+
+test("--supervised lists the Deacon and supervise.agents; with no town or a bad config it lists none and says nothing", async () => {
+  expect(await w().run(["completion", "--supervised"], { extraEnv: { GTD_SUPERVISE_AGENTS: "mayor gastown/witness" } })).toEqual({
+    code: 0,
+    stdout: "deacon\nmayor\ngastown-witness\n",
+    stderr: "",
+  });
+  expect(await w().run(["completion", "--supervised"], { extraEnv: { GTD_SUPERVISE_AGENTS: "not-an-agent" } })).toEqual({ code: 0, stdout: "", stderr: "" });
+  expect(await w().run(["completion", "--supervised"], { cwd: w().tmux.root })).toEqual({ code: 0, stdout: "", stderr: "" });
 }, T);
 
 test("--agents lists the town's agents; outside a town it lists none and says nothing", async () => {
