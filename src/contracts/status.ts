@@ -6,7 +6,7 @@
 import * as v from "valibot";
 
 /** Changes whenever the contract does: a key added, removed or renamed, or a value's type or meaning. */
-export const STATUS_SCHEMA_VERSION = 1;
+export const STATUS_SCHEMA_VERSION = 2;
 
 const Time = v.pipe(v.string(), v.isoTimestamp());
 const Count = v.pipe(v.number(), v.integer(), v.minValue(0));
@@ -28,6 +28,29 @@ const PendingRequest = v.strictObject({
   id: about(v.string(), "The mail message id."),
   attempts: about(Count, "How many times it was tried."),
   last_error: about(v.nullable(v.string()), "Why the last attempt failed; null: no failure recorded."),
+});
+
+/** How a supervised agent is, as the daemon last judged it (README "Supervision"). */
+export const LIVENESS = ["running", "restarting", "dead", "missing", "hung", "held", "paused"] as const;
+export type Liveness = (typeof LIVENESS)[number];
+
+const Agent = v.strictObject({
+  agent: about(v.string(), "The agent's identity (deacon, mayor, <rig>-witness, <rig>-refinery, <rig>-crew-<name>)."),
+  session: about(v.string(), "Its tmux session."),
+  liveness: about(
+    v.picklist(LIVENESS),
+    "running: the agent command is alive under the pane; restarting: its in-pane loop is between runs; dead: the pane is dead; missing: no session; hung: pokes went unanswered past the threshold; held: a crash loop put it on hold; paused: gtd pause.",
+  ),
+  since: about(v.nullable(Time), "Since when it has been so (RFC 3339)."),
+  restarts: about(Count, "Restarts (exits and restarts, the in-pane loop's own included) within the crash-loop window."),
+  restart_delay_ms: about(Count, "The restart delay now in force: base, doubling per quick restart, up to max; 0: none."),
+  held_until: about(v.nullable(Time), "When its crash-loop hold ends by itself (RFC 3339); null: not held."),
+  held_why: about(v.nullable(v.string()), "Why it is held: the restart count and the last exit status."),
+  paused: about(v.boolean(), "gtd pause put it on hold (daemon/supervise/paused.json): never created, restarted or poked."),
+  last_poke: about(v.nullable(Time), "When it was last poked (RFC 3339); null: never."),
+  unanswered: about(Count, "Delivered pokes in a row it did not react to (0: the last one was answered)."),
+  stranded: about(v.boolean(), "The last poke was typed but never submitted: the agent is alive, its input line is stuck."),
+  deferred_why: about(v.nullable(v.string()), "Why a poke is waiting (a person active at the session, copy mode); null: none waiting."),
 });
 
 export const StatusSchema = v.strictObject({
@@ -64,6 +87,10 @@ export const StatusSchema = v.strictObject({
       done: about(Count, "How many it has finished."),
     }),
     "Lifecycle requests the daemon is working on.",
+  ),
+  agents: about(
+    v.array(Agent),
+    "One row per supervised agent the running daemon has a record for (the Deacon first); empty when it is not running.",
   ),
 });
 

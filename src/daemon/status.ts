@@ -11,8 +11,14 @@ import { readState } from "../state.ts";
 import type { TownPaths } from "../town.ts";
 import { paint, PLAIN, table, type Style } from "../text-table.ts";
 import { probeDaemon } from "./liveness.ts";
+import { agentRows, renderAgents } from "./status-agents.ts";
 
-export function daemonStatus(paths: TownPaths, nowMs: number): Status {
+export interface StatusOptions {
+  /** The Deacon's session as configured (its row's `session`); the default when the config cannot be read. */
+  deaconSession?: string;
+}
+
+export function daemonStatus(paths: TownPaths, nowMs: number, opts: StatusOptions = {}): Status {
   const probe = probeDaemon(paths);
   const { state, problem } = readState(paths.stateFile, nowMs, { keepCorrupt: true });
   const fromState = probe.running && state.pid === probe.pid;
@@ -35,6 +41,8 @@ export function daemonStatus(paths: TownPaths, nowMs: number): Status {
     executable_replaced: fromState ? replacedNote(state.extra.executable_replaced) : null,
     pokes: fromState ? pokeSummary(state.backoff ?? new Map()) : [],
     requests: fromState ? requestSummary(state.requests) : { pending: [], done: 0 },
+    // Like pokes, only what a running daemon keeps up to date: a stopped one's last judgement would mislead.
+    agents: fromState ? agentRows(state.supervise, paths, opts.deaconSession ?? "gt-deacon") : [],
   };
 }
 
@@ -76,9 +84,10 @@ const dateTime = (ms: number) => {
 
 /**
  * The original's lines, plus the town, uptime and next heartbeat; on a terminal (`style.table`) the
- * pokes and requests are aligned tables and liveness is coloured.
+ * pokes, requests and supervised agents are aligned tables and liveness is coloured. `nowMs`: for the
+ * agents' ages ("12s ago").
  */
-export function renderStatus(s: Status, style: Style = PLAIN): string[] {
+export function renderStatus(s: Status, style: Style = PLAIN, nowMs = Date.now()): string[] {
   const lines: string[] = [];
   if (!s.running) {
     lines.push(`${paint(style, "red", "○")} Daemon is not running`);
@@ -99,6 +108,7 @@ export function renderStatus(s: Status, style: Style = PLAIN): string[] {
   if (next) lines.push(`  Next heartbeat: ${clock(next)}${s.heartbeat ? ` (${/\s/.test(s.heartbeat) ? `cron "${s.heartbeat}"` : `every ${s.heartbeat}`})` : ""}`);
   if (style.table) lines.push(...pokeTable(s, style), ...requestTable(s, style));
   else lines.push(...pokeLines(s), ...requestLines(s));
+  lines.push(...renderAgents(s, style, nowMs));
   const replaced = s.executable_replaced;
   const noticed = replaced ? parseGoTime(replaced.noticed_at) : null;
   if (replaced) lines.push(`  ${paint(style, "yellow", "Note:")} ${replaced.path} was replaced${noticed ? ` (noticed ${clock(noticed)})` : ""}; restart the daemon to run the new one`);

@@ -39,7 +39,7 @@ test("status --json, no daemon: valid, exit 3, schema_version first, the top-lev
   expect(code).toBe(3);
   expect(schemaErrors(validStatus, out)).toBe("");
   expect(Object.keys(out)).toEqual(STATUS_KEYS);
-  expect(out).toMatchObject({ schema_version: 1, running: false, pid: null, town: w().town, stale_pid_file: null });
+  expect(out).toMatchObject({ schema_version: 2, running: false, pid: null, town: w().town, stale_pid_file: null, agents: [] });
   expect(sorted(valueKeyPaths(out))).toEqual(sorted([...STATUS_KEYS, "requests.pending", "requests.done"]));
 }, T);
 
@@ -53,7 +53,7 @@ test("status --json, no daemon but a stale PID file: valid, the stale file's key
   expect(sorted(valueKeyPaths(out))).toEqual(sorted([...STATUS_KEYS, "stale_pid_file.pid", "stale_pid_file.content", "requests.pending", "requests.done"]));
 }, T);
 
-test("status --json, running with pokes, a failing request and a replaced executable: valid, every key but the stale file's", async () => {
+test("status --json, running with pokes, a failing request, a replaced executable and the Deacon's agents row: valid, every key but the stale file's", async () => {
   // The request fails its verification on every heartbeat and stays pending: far from its attempt limit.
   const env = { ...mayorRequest(false), GTD_HEARTBEAT: "1s", GTD_REQUESTS_MAX_ATTEMPTS: "1000" };
   // Started from a copy, so the copy can be replaced as an upgrade would (the daemon then says so).
@@ -74,8 +74,9 @@ test("status --json, running with pokes, a failing request and a replaced execut
   expect(code).toBe(0);
   expect(schemaErrors(validStatus, out)).toBe("");
   expect(Object.keys(out)).toEqual(STATUS_KEYS);
-  expect(out).toMatchObject({ schema_version: 1, running: true, pid: proc.pid, heartbeat: "1s", executable_replaced: { path: exe } });
+  expect(out).toMatchObject({ schema_version: 2, running: true, pid: proc.pid, heartbeat: "1s", executable_replaced: { path: exe } });
   expect(out.pokes.map((p: { agent: string }) => p.agent)).toEqual(["deacon"]);
+  expect(out.agents.map((a: { agent: string }) => a.agent)).toEqual(["deacon"]);
   expect(out.requests.pending).toEqual([{ id: "m1", attempts: expect.any(Number), last_error: expect.any(String) }]);
   expect(sorted(valueKeyPaths(out))).toEqual(sorted(STATUS_KEY_PATHS.filter((p) => !p.startsWith("stale_pid_file."))));
   // The human view is rendered from the same object and says nothing of the contract's version.

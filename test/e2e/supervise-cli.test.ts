@@ -1,13 +1,15 @@
 /**
  * The operator's commands through dist/gtd: `gtd pause`, `resume`, `restart` and `reset` write what the
  * daemon reads (daemon/supervise/), exit 0/1/2/3 as documented, name the agents gtd knows when given one it
- * does not, and wake a running daemon (its log says "Received SIGUSR1"). Each test: its own town and tmux server.
+ * does not, and wake a running daemon (its log says "Received SIGUSR1"). And `status` shows the supervised
+ * agents: `agents[]` in --json and a table on a terminal. Each test: its own town and tmux server.
  */
 import { expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { LIVENESS } from "../../src/contracts/status.ts";
 import { startDaemon } from "../helpers/e2e-town.ts";
-import { useGtdWorld } from "../helpers/gtd-cli.ts";
+import { GTD, useGtdWorld } from "../helpers/gtd-cli.ts";
 import { waitFor } from "../helpers/wait.ts";
 
 const T = 40_000;
@@ -128,4 +130,45 @@ test("a running daemon is woken by each command (its log says Received SIGUSR1),
   expect(restart.code).toBe(0);
   expect(restart.stdout).toStartWith(`✓ Asked the daemon (PID ${pid}) to restart deacon now`);
   await waitFor(() => received() === before + 4, { what: "the restart's SIGUSR1 in the log" });
+}, T);
+
+test("status --json: one agents row per supervised agent the daemon has a record for, the Deacon first, with the pause", async () => {
+  await startDaemon(w(), { GTD_HEARTBEAT: "1h" });
+  const { json } = await waitFor(async () => {
+    const s = await w().status();
+    return s.json.agents?.length ? s : null;
+  }, { what: "an agents row in status --json" });
+  expect(json.schema_version).toBe(2);
+  const row = json.agents[0];
+  expect(json.agents).toEqual([
+    {
+      agent: "deacon", session: "gt-deacon", liveness: row.liveness, since: expect.any(String), restarts: expect.any(Number),
+      restart_delay_ms: expect.any(Number), held_until: null, held_why: null, paused: false, last_poke: row.last_poke,
+      unanswered: expect.any(Number), stranded: false, deferred_why: null,
+    },
+  ]);
+  expect(LIVENESS).toContain(row.liveness);
+  expect(row.last_poke === null || typeof row.last_poke === "string").toBe(true);
+  await gtd(["pause", "deacon"], {});
+  const after = await w().status();
+  expect(after.json.agents[0]).toMatchObject({ agent: "deacon", paused: true });
+}, T);
+
+test("status on a terminal: the agents as a table, every time with its age; on a pipe, one line per agent", async () => {
+  const pid = await startDaemon(w(), { GTD_HEARTBEAT: "1h" });
+  await waitFor(async () => (await w().status()).json.agents?.length, { what: "an agents row" });
+  const t = w().tmux;
+  await t.tmux("new-session", "-d", "-s", "view", "-x", "200", "-y", "40", "-c", w().town, ";", "set-option", "-t", "=view:", "remain-on-exit", "on");
+  await t.tmux("respawn-pane", "-k", "-t", "=view:", "-c", w().town, "--", "env", "NO_COLOR=1", GTD, "status");
+  const screen = await waitFor(async () => {
+    if ((await t.tmux("display-message", "-p", "-t", "=view:", "#{pane_dead}")).trim() !== "1") return null;
+    return t.tmux("capture-pane", "-p", "-S", "-", "-t", "=view:");
+  }, { what: "gtd status in a terminal" });
+  expect(screen).toContain(`● Daemon is running (PID ${pid})`);
+  expect(screen).toMatch(/\n {2}AGENT +SESSION +LIVENESS +SINCE +RESTARTS +DELAY +LAST POKE +NOTE\n/);
+  expect(screen).toMatch(/\n {2}deacon +gt-deacon +[a-z]+ +\d\d:\d\d:\d\d \(\d+s ago\) +\d+ /);
+
+  const piped = await w().run(["status"]);
+  expect(piped.stdout).not.toContain("AGENT");
+  expect(piped.stdout).toMatch(/\n {2}Agent deacon \(gt-deacon\): [a-z]+ since \d\d:\d\d:\d\d \(\d+s ago\); \d+ restarts?/);
 }, T);

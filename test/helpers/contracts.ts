@@ -69,7 +69,11 @@ export function valueKeyPaths(value: unknown, open: string[] = []): string[] {
  */
 export const STATUS_KEYS = [
   "schema_version", "running", "pid", "town", "started_at", "uptime_ms", "last_heartbeat", "heartbeat_count", "heartbeat",
-  "next_heartbeat", "stale_pid_file", "state_problem", "tick_pid", "executable_replaced", "pokes", "requests",
+  "next_heartbeat", "stale_pid_file", "state_problem", "tick_pid", "executable_replaced", "pokes", "requests", "agents",
+];
+export const AGENT_KEYS = [
+  "agent", "session", "liveness", "since", "restarts", "restart_delay_ms", "held_until", "held_why", "paused", "last_poke", "unanswered",
+  "stranded", "deferred_why",
 ];
 export const STATUS_KEY_PATHS = [
   ...STATUS_KEYS,
@@ -77,6 +81,7 @@ export const STATUS_KEY_PATHS = [
   "executable_replaced.path", "executable_replaced.noticed_at",
   "pokes[].agent", "pokes[].interval_ms", "pokes[].last_poke", "pokes[].unanswered",
   "requests.pending", "requests.pending[].id", "requests.pending[].attempts", "requests.pending[].last_error", "requests.done",
+  ...AGENT_KEYS.map((k) => `agents[].${k}`),
 ];
 export const TICK_KEYS = ["schema_version", "dry_run", "town", "heartbeat_count", "decisions"];
 export const DECISION_KEYS = ["step", "action", "message", "data"];

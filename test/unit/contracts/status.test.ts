@@ -59,6 +59,19 @@ function fullStatus(): Status {
       "gt-a1": { attempts: 2, first_seen: "2026-11-25T12:00:00Z", last_seen: "2026-11-25T12:00:01Z", last_error: "state verification failed: x", done: false },
       "gt-b2": { attempts: 1, first_seen: "2026-11-25T12:00:00Z", last_seen: "2026-11-25T12:00:01Z", last_error: null, done: true },
     },
+    supervise: {
+      deacon: { liveness: "running", liveness_since: "2026-11-25T12:00:00Z", last_poke: "2026-11-25T12:00:01Z", unanswered: 1 },
+      "gastown-witness": {
+        liveness: "held",
+        liveness_since: "2026-11-25T12:00:30Z",
+        starts: ["2026-11-25T11:59:00Z", "2026-11-25T12:00:30Z"],
+        delay_ms: 60000,
+        held_until: "2026-11-25T13:00:30Z",
+        held_why: "5 restarts within 15m0s, last exit status 1",
+        stranded: true,
+        deferred_why: "a person is typing in gt-gastown-witness",
+      },
+    },
   });
   return daemonStatus(paths, T0 + 61_000);
 }
@@ -66,7 +79,8 @@ function fullStatus(): Status {
 test("running, with every nested object filled: valid under both schemas, every key but the stale PID file's", () => {
   const s = fullStatus();
   expectValid(s);
-  expect(s.schema_version).toBe(1);
+  expect(s.schema_version).toBe(2);
+  expect(s.agents.map((a) => [a.agent, a.session, a.liveness])).toEqual([["deacon", "gt-deacon", "running"], ["gastown-witness", "gt-gastown-witness", "held"]]);
   expect(valueKeyPaths(s).sort()).toEqual(STATUS_KEY_PATHS.filter((p) => !p.startsWith("stale_pid_file.")).sort());
   // JSON as printed, read back, is still valid (what a consumer sees).
   expect(schemaErrors(validate, JSON.parse(JSON.stringify(s, null, 2)))).toBe("");
@@ -87,19 +101,23 @@ test("an empty town: valid", () => {
   expectValid(daemonStatus(paths, T0));
 });
 
-test("the two schemas refuse the same things: an extra key, a missing key, another version, a bad time or count", () => {
+test("the two schemas refuse the same things: an extra key, a missing key, another version (the old 1 too), a bad time, count or liveness", () => {
   const s = fullStatus();
   expect(verdicts(s)).toEqual({ valibot: true, jsonSchema: true });
   const { town: _town, ...missing } = s;
   const bad: unknown[] = [
     { ...s, extra_key: 1 },
     missing,
-    { ...s, schema_version: 2 },
+    { ...s, schema_version: 1 },
     { ...s, started_at: "yesterday" },
     { ...s, uptime_ms: 1.5 },
     { ...s, pokes: [{ ...s.pokes[0], colour: "red" }] },
     { ...s, requests: { ...s.requests, pending: [{ id: "x", attempts: -1, last_error: null }] } },
     { ...s, executable_replaced: { path: "/x" } },
+    { ...s, agents: [{ ...s.agents[0], liveness: "zombie" }] },
+    { ...s, agents: [{ ...s.agents[0], colour: "red" }] },
+    { ...s, agents: [{ ...s.agents[0], restart_delay_ms: -1 }] },
+    { ...s, agents: [{ ...s.agents[0], since: "soon" }] },
   ];
   for (const x of bad) expect({ x, ...verdicts(x) }).toEqual({ x, valibot: false, jsonSchema: false });
 });

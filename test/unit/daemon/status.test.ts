@@ -1,10 +1,12 @@
-import { afterEach, beforeEach, expect, test } from "bun:test";
+import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { tryLock, type LockHandle } from "../../../src/daemon/lock.ts";
 import { daemonStatus, renderStatus } from "../../../src/daemon/status.ts";
 import { formatGoTime } from "../../../src/gotime.ts";
+import { superviseFiles } from "../../../src/supervise-files.ts";
+import { PLAIN } from "../../../src/text-table.ts";
 import { townPaths, type TownPaths } from "../../../src/town.ts";
 
 let dir: string;
@@ -95,3 +97,97 @@ test("on a terminal: pokes and requests as aligned tables, liveness in colour (N
   expect(plain).toContain("    gt-a1    2         boom");
   expect(plain.join("\n")).not.toContain("\u001b[");
 });
+
+describe("supervised agents", () => {
+  const supervise = {
+    deacon: { liveness: "running", liveness_since: "2026-11-25T12:00:00Z", last_poke: "2026-11-25T12:00:49Z", unanswered: 0 },
+    mayor: {
+      liveness: "held",
+      liveness_since: "2026-11-25T12:00:30Z",
+      starts: ["2026-11-25T11:59:00Z", "2026-11-25T11:59:30Z", "2026-11-25T12:00:00Z"],
+      delay_ms: 120000,
+      held_until: "2026-11-25T13:00:30Z",
+      held_why: "5 restarts within 15m0s, last exit status 1",
+      last_poke: null,
+      unanswered: 2,
+      stranded: true,
+      deferred_why: "a person was active at gt-mayor 5s ago",
+    },
+    "gastown-witness": { liveness: "napping", liveness_since: null },
+    // state.json is hand-editable: a record under a name that is no agent has no row.
+    "not an agent": { liveness: "running" },
+    "gastown/refinery": { liveness: "running" },
+  };
+  const NOW = T0 + 61_000;
+
+  test("one row per record, the Deacon first; paused from paused.json; the Deacon's session as configured", () => {
+    runningDaemon({ supervise });
+    superviseFiles(paths).writePaused(["mayor"]);
+    const s = daemonStatus(paths, NOW, { deaconSession: "hq-deacon" });
+    expect(s.agents).toEqual([
+      {
+        agent: "deacon", session: "hq-deacon", liveness: "running", since: expect.stringMatching(/^2026-11-25T/), restarts: 0, restart_delay_ms: 0,
+        held_until: null, held_why: null, paused: false, last_poke: expect.any(String), unanswered: 0, stranded: false, deferred_why: null,
+      },
+      // A liveness gtd does not know reads as missing.
+      {
+        agent: "gastown-witness", session: "gt-gastown-witness", liveness: "missing", since: null, restarts: 0, restart_delay_ms: 0,
+        held_until: null, held_why: null, paused: false, last_poke: null, unanswered: 0, stranded: false, deferred_why: null,
+      },
+      {
+        agent: "mayor", session: "gt-mayor", liveness: "held", since: expect.any(String), restarts: 3, restart_delay_ms: 120000,
+        held_until: expect.any(String), held_why: "5 restarts within 15m0s, last exit status 1", paused: true, last_poke: null, unanswered: 2,
+        stranded: true, deferred_why: "a person was active at gt-mayor 5s ago",
+      },
+    ]);
+    expect(Date.parse(s.agents[2]!.held_until!)).toBe(Date.parse("2026-11-25T13:00:30Z"));
+    // Without the config's word, the default session.
+    expect(daemonStatus(paths, NOW).agents[0]!.session).toBe("gt-deacon");
+  });
+
+  test("no records: no rows (a town that supervises nothing beyond the Deacon gets its row once the daemon has one)", () => {
+    runningDaemon({});
+    expect(daemonStatus(paths, NOW).agents).toEqual([]);
+    expect(renderStatus(daemonStatus(paths, NOW), PLAIN, NOW).some((l) => l.includes("Agent"))).toBe(false);
+  });
+
+  test("not running: no rows from an old state file, even with paused agents", () => {
+    writeStateFile({ pid: 999999 }, { supervise });
+    superviseFiles(paths).writePaused(["mayor"]);
+    expect(daemonStatus(paths, NOW).agents).toEqual([]);
+  });
+
+  test("on a pipe: one line per agent, every time with its age", () => {
+    runningDaemon({ supervise });
+    superviseFiles(paths).writePaused(["mayor"]);
+    const lines = renderStatus(daemonStatus(paths, NOW), PLAIN, NOW);
+    const at = (ms: number) => clock(ms);
+    expect(lines).toContain(`  Agent deacon (gt-deacon): running since ${at(T0)} (1m1s ago); 0 restarts; last poke ${at(T0 + 49_000)} (12s ago)`);
+    expect(lines).toContain(
+      `  Agent mayor (gt-mayor): held since ${at(T0 + 30_000)} (31s ago); 3 restarts, delay 2m0s; paused (gtd resume); ` +
+        `held until ${at(T0 + 3_630_000)} (in 59m29s): 5 restarts within 15m0s, last exit status 1; 2 pokes unanswered; ` +
+        "last poke stranded on the input line; poke deferred: a person was active at gt-mayor 5s ago",
+    );
+    expect(lines).toContain("  Agent gastown-witness (gt-gastown-witness): missing; 0 restarts");
+  });
+
+  test("on a terminal: a table, liveness coloured, every time with its age", () => {
+    runningDaemon({ supervise });
+    const plain = renderStatus(daemonStatus(paths, NOW), { table: true, color: false }, NOW);
+    const head = plain.findIndex((l) => l.startsWith("  AGENT  "));
+    expect(plain[head]).toMatch(/^ {2}AGENT +SESSION +LIVENESS +SINCE +RESTARTS +DELAY +LAST POKE +NOTE$/);
+    expect(plain[head + 1]).toMatch(new RegExp(`^ {2}deacon +gt-deacon +running +${clock(T0)} \\(1m1s ago\\) +0 +- +${clock(T0 + 49_000)} \\(12s ago\\)$`));
+    expect(plain[head + 2]).toMatch(/^ {2}gastown-witness +gt-gastown-witness +missing +- +0 +- +-$/);
+    expect(plain[head + 3]).toMatch(new RegExp(`^ {2}mayor +gt-mayor +held +${clock(T0 + 30_000)} \\(31s ago\\) +3 +2m0s +- +held until ${clock(T0 + 3_630_000)} \\(in 59m29s\\): 5 restarts`));
+    const colour = renderStatus(daemonStatus(paths, NOW), { table: true, color: true }, NOW);
+    expect(colour.some((l) => l.includes("\u001b[32mrunning\u001b[0m"))).toBe(true);
+    expect(colour.some((l) => l.includes("\u001b[33mheld\u001b[0m"))).toBe(true);
+  });
+});
+
+const two = (n: number) => String(n).padStart(2, "0");
+/** Local wall-clock time, as status shows it. */
+function clock(ms: number): string {
+  const d = new Date(ms);
+  return `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`;
+}
