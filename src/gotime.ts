@@ -4,17 +4,32 @@
  */
 export const GO_ZERO_TIME = "0001-01-01T00:00:00Z";
 
-export function formatGoTime(ms: number | null): string {
+/**
+ * The local UTC offset at instant `ms`, in minutes east of UTC (Paris: +60 in winter, +120 in summer).
+ * The default of every formatter here, and the only place they consult the process's zone: read per
+ * instant, because a DST change moves it.
+ */
+export function localOffsetMin(ms: number): number {
+  return -new Date(ms).getTimezoneOffset();
+}
+
+/** Instant `ms` as the wall clock at `offsetMin` reads it: the UTC getters of the result give its fields. */
+function wallClock(ms: number, offsetMin: number): Date {
+  return new Date(ms + offsetMin * 60_000);
+}
+
+/** `offsetMin` defaults to the local offset at `ms`, so the daemon writes local time as Go does. */
+export function formatGoTime(ms: number | null, offsetMin?: number): string {
   if (ms === null) return GO_ZERO_TIME;
-  const d = new Date(ms);
-  const offMin = -d.getTimezoneOffset();
+  const offMin = offsetMin ?? localOffsetMin(ms);
+  const d = wallClock(ms, offMin);
   const pad = (n: number, w = 2) => String(n).padStart(w, "0");
-  const frac = d.getMilliseconds() ? `.${pad(d.getMilliseconds(), 3).replace(/0+$/, "")}` : "";
+  const frac = d.getUTCMilliseconds() ? `.${pad(d.getUTCMilliseconds(), 3).replace(/0+$/, "")}` : "";
   const zone =
     offMin === 0 ? "Z" : `${offMin > 0 ? "+" : "-"}${pad(Math.floor(Math.abs(offMin) / 60))}:${pad(Math.abs(offMin) % 60)}`;
   return (
-    `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}` +
-    `T${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}${frac}${zone}`
+    `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}` +
+    `T${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}${frac}${zone}`
   );
 }
 
@@ -46,9 +61,9 @@ export function parseGoTime(text: unknown): number | null | undefined {
   return t;
 }
 
-/** Go's log.LstdFlags prefix: `YYYY/MM/DD HH:MM:SS` in local time. */
-export function formatLogStamp(ms: number): string {
-  const d = new Date(ms);
+/** Go's log.LstdFlags prefix: `YYYY/MM/DD HH:MM:SS`, in local time unless `offsetMin` is given. */
+export function formatLogStamp(ms: number, offsetMin = localOffsetMin(ms)): string {
+  const d = wallClock(ms, offsetMin);
   const pad = (n: number) => String(n).padStart(2, "0");
-  return `${d.getFullYear()}/${pad(d.getMonth() + 1)}/${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+  return `${d.getUTCFullYear()}/${pad(d.getUTCMonth() + 1)}/${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`;
 }

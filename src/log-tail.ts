@@ -180,9 +180,10 @@ const TEXT_LINE = /^(\d{4})\/(\d\d)\/(\d\d) (\d\d):(\d\d):(\d\d) (.*)$/;
 /**
  * One log line, of either format, as a JSON line (`gtd logs --json`): JSON lines pass through as they
  * are; a text line becomes `{"time","event":"daemon.message","message"}` (the text format carries no
- * event names); anything else is kept whole as `{"event":"log.unparsed","message"}`.
+ * event names); anything else is kept whole as `{"event":"log.unparsed","message"}`. A text stamp is
+ * local time, or at `offsetMin` (minutes east of UTC) when given.
  */
-export function logLineAsJson(line: string): string {
+export function logLineAsJson(line: string, offsetMin?: number): string {
   if (line.startsWith("{")) {
     try {
       const v = JSON.parse(line) as unknown;
@@ -194,8 +195,10 @@ export function logLineAsJson(line: string): string {
   const m = TEXT_LINE.exec(line);
   if (!m) return JSON.stringify({ event: "log.unparsed", message: line });
   const [, y, mo, d, h, mi, s, message] = m;
-  const ms = new Date(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s)).getTime();
-  return JSON.stringify({ time: rfc3339Local(ms), event: "daemon.message", message });
+  const fields = [Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s)] as const;
+  // The stamp is a wall-clock time: local unless the zone's offset is given.
+  const ms = offsetMin === undefined ? new Date(...fields).getTime() : Date.UTC(...fields) - offsetMin * 60_000;
+  return JSON.stringify({ time: rfc3339Local(ms, offsetMin), event: "daemon.message", message });
 }
 
 /** For follow: cut text at newlines, carrying an unfinished last line to the next chunk. */

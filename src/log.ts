@@ -4,7 +4,7 @@
  */
 import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
-import { formatLogStamp } from "./gotime.ts";
+import { formatLogStamp, localOffsetMin } from "./gotime.ts";
 import type { Clock, Log } from "./ports.ts";
 
 export interface FileLogOptions {
@@ -194,9 +194,9 @@ export function capMessage(message: string): string {
   return `${message.slice(0, end)}… (${message.length} chars)`;
 }
 
-/** A line in the log's own format, for writing to a stderr that is the log. */
-export function logLine(message: string, nowMs = Date.now()): string {
-  return `${formatLogStamp(nowMs)} ${capMessage(message).replace(/[\r\n]+/g, " ")}\n`;
+/** A line in the log's own format, for writing to a stderr that is the log (local time unless `offsetMin`). */
+export function logLine(message: string, nowMs = Date.now(), offsetMin = localOffsetMin(nowMs)): string {
+  return `${formatLogStamp(nowMs, offsetMin)} ${capMessage(message).replace(/[\r\n]+/g, " ")}\n`;
 }
 
 /** A decision's data in a JSON line is dropped past this: the message already says what happened. */
@@ -215,11 +215,13 @@ export function jsonLogLine(message: string, nowMs: number, event = "daemon.mess
   return `${JSON.stringify(out)}\n`;
 }
 
-/** `2026-11-30T23:49:06+01:00`: local time, as the text log's stamps are, with the offset that says so. */
-export function rfc3339Local(ms: number): string {
-  const d = new Date(ms);
+/**
+ * `2026-11-30T23:49:06+01:00`: local time, as the text log's stamps are, with the offset that says so.
+ * `offsetMin` (minutes east of UTC) defaults to the local offset at `ms`.
+ */
+export function rfc3339Local(ms: number, offsetMin = localOffsetMin(ms)): string {
+  const d = new Date(ms + offsetMin * 60_000);
   const pad = (n: number) => String(Math.abs(n)).padStart(2, "0");
-  const off = -d.getTimezoneOffset();
-  const zone = off === 0 ? "Z" : `${off > 0 ? "+" : "-"}${pad(Math.trunc(off / 60))}:${pad(off % 60)}`;
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}${zone}`;
+  const zone = offsetMin === 0 ? "Z" : `${offsetMin > 0 ? "+" : "-"}${pad(Math.trunc(offsetMin / 60))}:${pad(offsetMin % 60)}`;
+  return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}T${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}${zone}`;
 }

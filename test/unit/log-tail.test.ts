@@ -56,6 +56,10 @@ test("logLineAsJson: JSON lines pass through, text lines get a time and daemon.m
   expect(logLineAsJson(json)).toBe(json);
   expect(JSON.parse(logLineAsJson("2026/11/30 23:49:06 Heartbeat starting"))).toEqual({ time: rfc3339Local(ms), event: "daemon.message", message: "Heartbeat starting" });
   expect(JSON.parse(logLineAsJson("{not json"))).toEqual({ event: "log.unparsed", message: "{not json" });
+  // A text stamp read at a given offset keeps its wall clock and says which zone it was.
+  expect(JSON.parse(logLineAsJson("2026/11/30 23:49:06 Heartbeat starting", 60)).time).toBe("2026-11-30T23:49:06+01:00");
+  expect(JSON.parse(logLineAsJson("2026/03/08 01:59:59 a", -300)).time).toBe("2026-03-08T01:59:59-05:00");
+  expect(JSON.parse(logLineAsJson("2026/03/08 03:00:00 b", -240)).time).toBe("2026-03-08T03:00:00-04:00");
   // Huge data is left out; the message says what happened.
   expect(JSON.parse(jsonLogLine("x", ms, "e", { big: "y".repeat(10_000) })).data).toBeUndefined();
 });

@@ -2,7 +2,8 @@ import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { capMessage, createFileLog, LOG_MESSAGE_CAP_CHARS, logLine, rotatedName } from "../../src/log.ts";
+import { localOffsetMin } from "../../src/gotime.ts";
+import { capMessage, createFileLog, jsonLogLine, LOG_MESSAGE_CAP_CHARS, logLine, rfc3339Local, rotatedName } from "../../src/log.ts";
 
 let dir: string;
 let logPath: string;
@@ -240,5 +241,35 @@ describe("a log path that is not a plain file of ours", () => {
     const { log, mirrored } = withMirror();
     log("x");
     expect(mirrored[1]).toContain(`${logPath} is not a regular file`);
+  });
+});
+
+describe("time stamps at an explicit UTC offset (minutes east; the default is the local offset at that instant)", () => {
+  /** New York's spring change, 2026-03-08: 01:59:59 EST (-05:00), one second later 03:00:00 EDT (-04:00). */
+  const BEFORE_DST = Date.UTC(2026, 2, 8, 6, 59, 59);
+  const AFTER_DST = BEFORE_DST + 1000;
+
+  test("logLine: the text stamp at the offset; across a DST change each instant has its own", () => {
+    expect(logLine("x", BEFORE_DST, 0)).toBe("2026/03/08 06:59:59 x\n");
+    expect(logLine("x", BEFORE_DST, -300)).toBe("2026/03/08 01:59:59 x\n");
+    expect(logLine("x", AFTER_DST, -240)).toBe("2026/03/08 03:00:00 x\n");
+  });
+
+  test("rfc3339Local: that wall clock and the offset that says so, Z at 0", () => {
+    const ms = Date.UTC(2026, 10, 30, 22, 49, 6);
+    expect(rfc3339Local(ms, 60)).toBe("2026-11-30T23:49:06+01:00");
+    expect(rfc3339Local(ms, 0)).toBe("2026-11-30T22:49:06Z");
+    expect(rfc3339Local(ms, -210)).toBe("2026-11-30T19:19:06-03:30");
+    expect(rfc3339Local(ms, 120)).toBe("2026-12-01T00:49:06+02:00");
+    expect(rfc3339Local(BEFORE_DST, -300)).toBe("2026-03-08T01:59:59-05:00");
+    expect(rfc3339Local(AFTER_DST, -240)).toBe("2026-03-08T03:00:00-04:00");
+  });
+
+  test("without an offset: the local one at each instant (what the daemon writes)", () => {
+    for (const ms of [BEFORE_DST, AFTER_DST, Date.UTC(2026, 6, 1), Date.UTC(2026, 11, 1)]) {
+      expect(logLine("x", ms)).toBe(logLine("x", ms, localOffsetMin(ms)));
+      expect(rfc3339Local(ms)).toBe(rfc3339Local(ms, localOffsetMin(ms)));
+      expect(JSON.parse(jsonLogLine("x", ms)).time).toBe(rfc3339Local(ms, localOffsetMin(ms)));
+    }
   });
 });

@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { defaultConfig, type Config } from "../../../src/config/index.ts";
 import { createReporting, statusLine, watchdogDue } from "../../../src/daemon/reporting.ts";
+import { formatGoTime } from "../../../src/gotime.ts";
 import { emptyState } from "../../../src/state.ts";
 import { newTickContext, type TickContext } from "../../../src/tick/context.ts";
 import { townPaths } from "../../../src/town.ts";
@@ -102,7 +103,8 @@ describe("reporting", () => {
     r.passFinished("heartbeat", ctx, 1);
     expect(logs).toHaveLength(1);
     expect(logs[0]).toContain(`gtd's executable ${exe} has been replaced since this daemon started`);
-    expect(ctx.state.extra.executable_replaced).toEqual({ path: exe, noticed_at: "2023-11-14T22:13:20Z" });
+    // The clock's instant in state.json's time format (local time, as every time there).
+    expect(ctx.state.extra.executable_replaced).toEqual({ path: exe, noticed_at: formatGoTime(1_700_000_000_000) });
     expect(saves).toBe(1);
   });
 
