@@ -164,10 +164,9 @@ test("demo: SIGINT while the mayor's request is still to come ends it at once, w
   const town = await demoTown(d);
   await waitFor(() => d.stdout().includes("▶ In 1h the mayor asks for a cycle"), { what: `the announcement (${d.stdout()}${d.stderr()})` });
   await waitFor(() => mayorStarts(town).length === 1, { what: "the demo mayor's START line" });
-  const started = Date.now();
+  // Not hung on the pending wait: the request is an hour away, so the demo ending at all (and without the
+  // mayor's request ever running) shows it; no clock reading needed.
   await interruptAndCheckNothingLeft(d, town);
-  // Not hung on the pending wait (it is an hour).
-  expect(Date.now() - started).toBeLessThan(10_000);
   expect(d.stdout()).not.toContain("mayor$");
   expect(d.stderr()).not.toContain("SIGUSR1");
 }, T);

@@ -140,13 +140,14 @@ describe("with a running daemon", () => {
     expect((await request("restart", "gastown-refinery")).code).toBe(0);
     await waitFor(() => git().length > 0, { what: "the pre-sync's first git call" });
     await w().waitForLog("Pre-syncing workspace for gastown-refinery at " + rig);
-    const t0 = Date.now();
     process.kill(pid, "SIGTERM");
     await waitFor(async () => (await w().status()).code === 3, { timeoutMs: 10_000, what: "status: not running" });
-    expect(Date.now() - t0).toBeLessThan(4_000); // not the 60 s git, nor the 5 s pass grace
     await w().waitForLog("Daemon stopped");
     expect(w().readState()).toMatchObject({ running: false, pid });
     expect(existsSync(w().paths.pidFile)).toBe(false);
+    // Prompt, shown by events rather than a clock: the 60 s git was cut short (the line below, and no git
+    // call after it), and the pass ended before "Daemon shutting down" (had the daemon waited out its 5 s
+    // pass grace instead, the restart would come after that line or never).
     // The wait was cut short, not the restart: the old session is gone, so the agent is started again
     // without the pull (gtd's choice: one quick tmux call beats leaving the agent down until next start).
     const msgs = w().logMessages();
