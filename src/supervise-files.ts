@@ -71,8 +71,12 @@ export interface SuperviseFiles {
   holdFile(identity: string): string;
   exitFile(identity: string): string;
   requestFile(identity: string, kind: RequestKind): string;
+  /** Where pause and resume take turns: they read, change and write paused.json (src/supervise-intent.ts). */
+  pausedLock: string;
   /** Why the directory must not be used (it leads outside the town), or null. */
   problem(): string | null;
+  /** Make the directory (and requests/) 0700 inside the town, or throw a STORE error naming it. */
+  ensureDir(): void;
   /** The paused identities, sorted; missing → []; corrupt → [] and the reason (bad entries alone are dropped). */
   readPaused(): { paused: string[]; problem: string | null };
   writePaused(list: readonly string[]): void;
@@ -150,11 +154,13 @@ export function superviseFiles(paths: TownPaths): SuperviseFiles {
   return {
     dir,
     pausedFile: join(dir, "paused.json"),
+    pausedLock: join(dir, "paused.lock"),
     requestsDir,
     holdFile,
     exitFile,
     requestFile,
     problem,
+    ensureDir,
     readPaused() {
       const where = problem();
       if (where) return { paused: [], problem: where };

@@ -5,6 +5,7 @@
  * wakes a running daemon (SIGUSR1) so it acts at once instead of at its next heartbeat.
  */
 import { resolveAgent } from "./core/identity.ts";
+import { tryLock } from "./daemon/lock.ts";
 import { GtdError, errorText } from "./errors.ts";
 import { quote } from "./quote.ts";
 import { DEACON_IDENTITY, superviseFiles, type RequestKind } from "./supervise-files.ts";
@@ -40,6 +41,34 @@ export function resolveKnown(name: string, among: readonly string[], townRoot: s
 
 const list = (ids: readonly string[]) => ids.join(", ");
 
+/** A pause or resume holds the lock for a few milliseconds; waiting this long means one is stuck. */
+const PAUSED_LOCK_WAIT_MS = 5000;
+/** How often to try again meanwhile: short next to the wait, long next to a holder's few milliseconds. */
+const PAUSED_LOCK_RETRY_MS = 20;
+
+/**
+ * Run `fn` holding daemon/supervise/paused.lock (flock: the kernel releases it if we die), so two
+ * pauses or resumes at once (a script's `gtd pause a & gtd pause b`) cannot lose one's change to
+ * paused.json. The daemon only reads the file, which is replaced whole, so it never needs the lock.
+ */
+async function withPausedLock(o: Operator, fn: () => void): Promise<void> {
+  const files = superviseFiles(o.paths);
+  files.ensureDir();
+  const deadline = Date.now() + PAUSED_LOCK_WAIT_MS;
+  for (;;) {
+    const lock = tryLock(files.pausedLock);
+    if (lock) {
+      try {
+        return fn();
+      } finally {
+        lock.release();
+      }
+    }
+    if (Date.now() > deadline) throw new GtdError("STORE", `${files.pausedLock} is still held by another gtd pause or resume`, "try again");
+    await new Promise((r) => setTimeout(r, PAUSED_LOCK_RETRY_MS));
+  }
+}
+
 /**
  * Wake the daemon after a pause or resume. None running is fine: the files are the record, and a daemon
  * reads them at every pass, so the intent holds from its first one.
@@ -54,14 +83,18 @@ function wake(o: Operator, whenNot: string): void {
 }
 
 /** Add to paused.json and create the hold files at once, so the in-pane loops stop even with no daemon. */
-export function pause(o: Operator, target: Target): void {
+export async function pause(o: Operator, target: Target): Promise<void> {
   const files = superviseFiles(o.paths);
   const ids = target === "all" ? [...o.known] : [resolveKnown(target.agent, o.known, o.paths.root)];
-  const before = files.readPaused().paused;
+  let before: string[] = [];
+  await withPausedLock(o, () => {
+    before = files.readPaused().paused;
+    const added = ids.filter((id) => !before.includes(id));
+    if (added.length) files.writePaused([...before, ...added]);
+    // Also for one already paused: its hold may have gone with a crash between the two writes.
+    for (const id of ids) files.setHold(id, true);
+  });
   const added = ids.filter((id) => !before.includes(id));
-  if (added.length) files.writePaused([...before, ...added]);
-  // Also for one already paused: its hold may have gone with a crash between the two writes.
-  for (const id of ids) files.setHold(id, true);
   const was = ids.filter((id) => before.includes(id));
   if (added.length) {
     o.say(`✓ Paused ${list(added)}: not created, restarted or poked until gtd resume${was.length ? ` (${list(was)} already paused)` : ""}`);
@@ -74,18 +107,24 @@ export function pause(o: Operator, target: Target): void {
  * Remove from paused.json; the daemon removes the hold file at its next pass unless it holds the agent
  * itself (a crash loop), which only it knows. So with no daemon running, the agent stays stopped.
  */
-export function resume(o: Operator, target: Target): void {
+export async function resume(o: Operator, target: Target): Promise<void> {
   const files = superviseFiles(o.paths);
-  const { paused: before, problem } = files.readPaused();
-  if (problem) o.say(`○ ${problem}`);
   // Resuming works for an agent no longer in supervise.agents too: it may have been paused before it left.
-  const ids = target === "all" ? before : [resolveKnown(target.agent, [...new Set([...o.known, ...before])], o.paths.root)];
-  const removed = ids.filter((id) => before.includes(id));
+  // Named before anything is written, so a mistyped name changes nothing.
+  const one = target === "all" ? null : resolveKnown(target.agent, [...new Set([...o.known, ...files.readPaused().paused])], o.paths.root);
+  let ids: string[] = [];
+  let removed: string[] = [];
+  await withPausedLock(o, () => {
+    const { paused: before, problem } = files.readPaused();
+    if (problem) o.say(`○ ${problem}`);
+    ids = one === null ? before : [one];
+    removed = ids.filter((id) => before.includes(id));
+    if (removed.length) files.writePaused(before.filter((id) => !removed.includes(id)));
+  });
   if (!removed.length) {
     o.say(target === "all" ? "✓ No agent was paused" : `✓ ${ids[0]} was not paused`);
     return;
   }
-  files.writePaused(before.filter((id) => !removed.includes(id)));
   o.say(`✓ Resumed ${list(removed)}: the daemon brings ${removed.length === 1 ? "it" : "them"} back at its next pass`);
   wake(o, `${removed.length === 1 ? "it comes" : "they come"} back when it starts (gtd start)`);
 }

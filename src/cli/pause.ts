@@ -7,7 +7,7 @@ export default defineCommand({
   meta: { name: "pause", description: "Pause a supervised agent (persisted): never created, restarted or poked until gtd resume" },
   args: { ...townArg, ...agentOrAllArgs },
   async run({ args }) {
-    pause(await operatorFor(args), targetOf(args, "gtd pause"));
+    await pause(await operatorFor(args), targetOf(args, "gtd pause"));
     return 0;
   },
 });

@@ -7,7 +7,7 @@ export default defineCommand({
   meta: { name: "resume", description: "Resume a paused agent: the daemon brings it back at its next pass" },
   args: { ...townArg, ...agentOrAllArgs },
   async run({ args }) {
-    resume(await operatorFor(args), targetOf(args, "gtd resume"));
+    await resume(await operatorFor(args), targetOf(args, "gtd resume"));
     return 0;
   },
 });

@@ -1,6 +1,5 @@
 /** What pause, resume, restart and reset share: the agent argument, --all, and the operator they act as. */
 import { loadEffectiveConfig } from "../config/effective.ts";
-import type { Config } from "../config/index.ts";
 import { signalDaemon } from "../daemon/stop.ts";
 import { GtdError } from "../errors.ts";
 import { supervisedIdentities, type Operator, type Target } from "../supervise-intent.ts";
@@ -16,16 +15,10 @@ export const agentOrAllArgs = {
   all: { type: "boolean", description: "Every supervised agent (resume: every paused one)" },
 } as const;
 
-/** supervise.agents, read defensively: a config from before supervision has none. */
-function superviseAgents(config: Config): string[] {
-  const agents = (config as { supervise?: { agents?: unknown } }).supervise?.agents;
-  return Array.isArray(agents) ? agents.filter((a): a is string => typeof a === "string") : [];
-}
-
 export async function operatorFor(args: { town?: string | boolean | undefined }): Promise<Operator> {
   const paths = townFromArgs(args);
   const { config } = await loadEffectiveConfig(paths, process.env);
-  return { paths, known: supervisedIdentities(superviseAgents(config)), say: out, signal: () => signalDaemon(paths, "SIGUSR1") };
+  return { paths, known: supervisedIdentities(config.supervise.agents), say: out, signal: () => signalDaemon(paths, "SIGUSR1") };
 }
 
 /** The agent named, or all; exactly one of the two (exit 2 otherwise). */

@@ -69,6 +69,17 @@ test("no daemon: resume removes from paused.json (the hold stays for the daemon 
   expect((await gtd(["resume", "--all"])).stdout).toBe("✓ No agent was paused\n");
 }, T);
 
+test("pauses and resumes run at once lose nothing: each one's change is in paused.json", async () => {
+  const crew = ["a", "b", "c", "d", "e"].map((n) => `gastown-crew-${n}`);
+  const env = { GTD_SUPERVISE_AGENTS: ["mayor", ...crew].join(",") };
+  const paused1 = await Promise.all(["mayor", ...crew].map((id) => gtd(["pause", id], env)));
+  expect(paused1.map((r) => r.code)).toEqual([0, 0, 0, 0, 0, 0]);
+  expect(paused()).toEqual([...crew, "mayor"]);
+  const resumed = await Promise.all(crew.slice(0, 3).map((id) => gtd(["resume", id], env)));
+  expect(resumed.map((r) => r.code)).toEqual([0, 0, 0]);
+  expect(paused()).toEqual([...crew.slice(3), "mayor"]);
+}, T);
+
 test("an unknown agent is an error (exit 1) that names the agents gtd knows; nothing is written", async () => {
   for (const args of [["pause", "gastown-refinery"], ["resume", "nobody-witness"], ["restart", "mayor"], ["reset", "../../etc"]]) {
     const r = await gtd(args, {});
