@@ -13,12 +13,20 @@
  *   directly; with exactly one it hands the string to `$SHELL -c`, so `paneArgv()` wraps a single element.
  * - A failing command ends the sequence: after "duplicate session" the chained set-options do not run.
  * - tmux rewrites some session names (see REWRITTEN); they never contain a raw tab or newline.
+ * - `list-panes -s -t` takes a *window* target: `-t =name` falls back to another session's window, so
+ *   it is `-t =name:` (as send-keys).
+ * - `respawn-pane -k` runs the pane's own argv again, in its directory and with the session's environment
+ *   (new-session -e puts the values there too); the pane keeps its id, other panes are untouched.
+ * - window_activity (seconds) moves with any output in the window, the tty's echo of typed keys included;
+ *   client_activity moves with a client's key presses only, not with output or send-keys.
  */
 import { stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import { errorText, GtdError } from "./errors.ts";
-import type { NewSessionSpec, SessionInfo, TmuxOutcome, TmuxPort } from "./ports.ts";
+import type { NewSessionSpec, TmuxOutcome, TmuxPort } from "./ports.ts";
 import { describeFailure, runCommand, type RunResult, type Runner } from "./proc.ts";
+import { agentPane, newMarker, PANE_FORMAT, parseClients, parseSessions } from "./tmux-parse.ts";
+import { VERIFY_DEFAULTS, verifiedPoke, type VerifyTiming } from "./tmux-verify.ts";
 
 export type TmuxErrorKind = "no-server" | "no-session" | "duplicate" | "other";
 
@@ -33,11 +41,13 @@ export class TmuxError extends GtdError {
 
 /**
  * The original's mapping (reference §6), plus what it missed: "can't find pane/window" (a name with `.`
- * or `:`), "no such session" (set-option's pane target), and "no current target", which tmux reports for
- * any target while the server has no session at all (every call here names a target).
+ * or `:`), "no such session" (set-option's pane target), "no current target", which tmux reports for
+ * any target while the server has no session at all (every call here names a target), and "server
+ * exited unexpectedly", which a call gets while a killed server is still shutting down (about half the
+ * calls right after `kill-server` returns, on tmux 3.3a).
  */
 export function classifyTmuxStderr(stderr: string): TmuxErrorKind {
-  if (/no server running|error connecting to/.test(stderr)) return "no-server";
+  if (/no server running|error connecting to|server exited unexpectedly/.test(stderr)) return "no-server";
   if (stderr.includes("duplicate session")) return "duplicate";
   if (/session not found|can't find (session|pane|window)|no such session|no current target/.test(stderr)) {
     return "no-session";
@@ -62,6 +72,8 @@ export interface TmuxOptions {
    */
   enterDelayMs?: number;
   sleep?: (ms: number) => Promise<void>;
+  /** pokeVerified's pauses (see VERIFY_DEFAULTS); tests on a loaded machine give the live cases longer. */
+  verify?: Partial<Omit<VerifyTiming, "enterDelayMs">>;
 }
 
 /**
@@ -91,28 +103,11 @@ function sequence(commands: string[][]): string[] {
   return commands.flatMap((cmd, i) => [...(i > 0 ? [";"] : []), ...cmd.map(arg)]);
 }
 
-const LINE = /^([^\t]*)\t([01])\t(.*)$/;
+/** A pane target from the session list: `%` and digits, nothing tmux could read as another target. */
+const PANE_ID = /^%\d+$/;
 
-/** `list-panes -a` output → first pane per session. A line that is not a record continues the previous command. */
-export function parseSessions(stdout: string): Map<string, SessionInfo> {
-  const out = new Map<string, SessionInfo>();
-  let last: SessionInfo | undefined;
-  for (const line of stdout.split("\n")) {
-    const m = LINE.exec(line);
-    if (!m) {
-      if (last && line !== "") last.paneCommand += `\n${line}`;
-      continue;
-    }
-    const [, name = "", dead, command = ""] = m;
-    if (out.has(name)) {
-      last = undefined;
-      continue;
-    }
-    last = { name, paneDead: dead === "1", paneCommand: command };
-    out.set(name, last);
-  }
-  return out;
-}
+/** A screen of 1000×250 cells of 4-byte characters: far more than any pane, bounded all the same. */
+const CAPTURE_CAP_BYTES = 1024 * 1024;
 
 export function createTmux(opts: TmuxOptions): TmuxPort {
   const run = opts.run ?? runCommand;
@@ -120,8 +115,12 @@ export function createTmux(opts: TmuxOptions): TmuxPort {
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const prefix = ["tmux", ...(opts.socket ? ["-L", opts.socket] : [])];
 
-  async function tmux(args: string[]): Promise<RunResult> {
-    return run([...prefix, ...args], { timeoutMs: opts.timeoutMs, ...(opts.env ? { env: opts.env } : {}) });
+  async function tmux(args: string[], stdoutCapBytes?: number): Promise<RunResult> {
+    return run([...prefix, ...args], {
+      timeoutMs: opts.timeoutMs,
+      ...(opts.env ? { env: opts.env } : {}),
+      ...(stdoutCapBytes ? { stdoutCapBytes } : {}),
+    });
   }
 
   function failure(sub: string, r: RunResult): TmuxError {
@@ -133,6 +132,24 @@ export function createTmux(opts: TmuxOptions): TmuxPort {
     if (r.outputExceeded) return new TmuxError("other", `tmux ${sub}: ${describeFailure(r, opts.timeoutMs)}`);
     const first = r.stderr.split("\n")[0] ?? "";
     return new TmuxError(classifyTmuxStderr(r.stderr), `tmux ${sub}: ${first || describeFailure(r, opts.timeoutMs)}`);
+  }
+
+  /** Runs and returns stdout; throws on failure. */
+  async function output(sub: string, args: string[], stdoutCapBytes?: number): Promise<string> {
+    const r = await tmux(args, stdoutCapBytes);
+    if (r.code === 0) return r.stdout;
+    throw failure(sub, r);
+  }
+
+  /** A write as data (TmuxOutcome), for the core to decide on. */
+  async function outcome(write: () => Promise<unknown>): Promise<TmuxOutcome> {
+    try {
+      await write();
+      return { ok: true };
+    } catch (err) {
+      const kind = err instanceof TmuxError && err.kind !== "other" ? err.kind : "failed";
+      return { ok: false, kind, error: errorText(err) };
+    }
   }
 
   /** Runs and throws on failure; `tolerate` lists the kinds that mean "nothing to do" (returns false). */
@@ -164,9 +181,9 @@ export function createTmux(opts: TmuxOptions): TmuxPort {
 
   return {
     async sessions() {
-      const format = "#{session_name}\t#{pane_dead}\t#{pane_current_command}";
-      const r = await tmux(["list-panes", "-a", "-F", format]);
-      if (r.code === 0) return parseSessions(r.stdout);
+      const marker = newMarker();
+      const r = await tmux(["list-panes", "-a", "-F", `${marker}\t${PANE_FORMAT}`]);
+      if (r.code === 0) return parseSessions(r.stdout, marker);
       const err = failure("list-panes", r);
       // A server with no session at all answers `list-panes -a` with "no current target".
       if (err.kind === "no-server" || err.kind === "no-session") return new Map();
@@ -177,15 +194,7 @@ export function createTmux(opts: TmuxOptions): TmuxPort {
       return call("has-session", sequence([["has-session", "-t", `=${name}`]]), ["no-server", "no-session"]);
     },
 
-    async newSession(spec: NewSessionSpec): Promise<TmuxOutcome> {
-      try {
-        await createSession(spec);
-        return { ok: true };
-      } catch (err) {
-        const kind = err instanceof TmuxError && err.kind !== "other" ? err.kind : "failed";
-        return { ok: false, kind, error: errorText(err) };
-      }
-    },
+    newSession: (spec: NewSessionSpec) => outcome(() => createSession(spec)),
 
     async killSession(name) {
       await call("kill-session", sequence([["kill-session", "-t", `=${name}`]]), ["no-server", "no-session"]);
@@ -193,6 +202,32 @@ export function createTmux(opts: TmuxOptions): TmuxPort {
 
     poke: (name, text) => type("send-keys", name, text, true),
     sendLine: (name, text) => type("send-keys", name, text, false),
+
+    async clients() {
+      const r = await tmux(["list-clients", "-F", "#{client_session}\t#{client_activity}"]);
+      if (r.code === 0) return parseClients(r.stdout);
+      const err = failure("list-clients", r);
+      if (err.kind === "no-server") return [];
+      throw err;
+    },
+
+    respawnPane: (paneId) =>
+      outcome(async () => {
+        if (!PANE_ID.test(paneId)) throw new TmuxError("other", `invalid tmux pane id ${JSON.stringify(paneId)}`, "expected % and digits, as list-panes gives");
+        await call("respawn-pane", sequence([["respawn-pane", "-k", "-t", paneId]]));
+      }),
+
+    pokeVerified: (name, text) =>
+      verifiedPoke({
+        async pane() {
+          const out = await output("list-panes", sequence([["list-panes", "-s", "-t", `=${name}:`, "-F", "#{pane_id}\t#{pane_in_mode}\t#{pane_dead}"]]));
+          const pane = agentPane(out);
+          if (!pane) throw new TmuxError("no-session", `tmux list-panes: no pane in session ${name}`);
+          return pane;
+        },
+        exec: (commands) => output("send-keys", sequence(commands), CAPTURE_CAP_BYTES),
+        sleep,
+      }, text.replace(CONTROL, " "), { ...VERIFY_DEFAULTS, ...opts.verify, enterDelayMs }),
   };
 
   async function createSession(spec: NewSessionSpec): Promise<void> {

@@ -64,7 +64,13 @@ describe("sessions()", () => {
       return m.get("gone")?.paneDead ? m : undefined;
     }, { what: "dead pane" });
     expect([...s.keys()].sort()).toEqual([...odd, "gone"].sort());
-    for (const name of odd) expect(s.get(name)).toEqual({ name, paneDead: false, paneCommand: "sleep" });
+    for (const name of odd) {
+      expect(s.get(name)).toEqual({
+        name, paneDead: false, paneCommand: "sleep", paneId: expect.stringMatching(/^%\d+$/), panePid: expect.any(Number),
+        deadStatus: null, inMode: false, activityMs: expect.any(Number), panes: name === "gt-deacon" ? 2 : 1,
+      });
+    }
+    expect(s.get("gone")).toMatchObject({ paneDead: true, deadStatus: 0, paneCommand: "true", panes: 1 });
   });
 });
 
@@ -221,6 +227,7 @@ describe("socket and failures", () => {
   test("stderr classification", () => {
     expect(classifyTmuxStderr("no server running on /tmp/tmux-0/default")).toBe("no-server");
     expect(classifyTmuxStderr("error connecting to /tmp/tmux-0/x (No such file or directory)")).toBe("no-server");
+    expect(classifyTmuxStderr("server exited unexpectedly")).toBe("no-server");
     expect(classifyTmuxStderr("duplicate session: x")).toBe("duplicate");
     for (const s of ["can't find session: x", "can't find pane: x", "can't find window: a", "no such session: =x:", "session not found: x"]) {
       expect(classifyTmuxStderr(s)).toBe("no-session");

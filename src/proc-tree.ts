@@ -1,0 +1,170 @@
+/**
+ * The agent process under a tmux pane, from /proc (ProcessPort). One readdir of /proc and one small read
+ * of each process's `stat` per call; `cmdline` is read only for the processes in the pane's tree.
+ * Never throws: a process that exits mid-scan is simply not there, and an unreadable /proc finds nothing.
+ */
+import { closeSync, openSync, readdirSync, readSync } from "node:fs";
+import { basename, join } from "node:path";
+import type { AgentProcess, ProcessPort } from "./ports.ts";
+
+/**
+ * Linux reports starttime in clock ticks of USER_HZ, which is 100 on every architecture Linux runs
+ * (sysconf(_SC_CLK_TCK)); the kernel converts to it for userspace whatever its internal HZ.
+ */
+export const CLK_TCK = 100;
+
+/** A `stat` line is ~300 bytes (52 numbers and a ≤15-byte name); 4 KiB holds it with room to spare. */
+const STAT_CAP_BYTES = 4096;
+/** argv[0] and argv[1] are all that is looked at; 4 KiB holds both for any sane command line. */
+const CMDLINE_CAP_BYTES = 4096;
+/** /proc/stat's `intr` line, before btime, grows with the interrupt count; 1 MiB holds it on any machine. */
+const PROC_STAT_CAP_BYTES = 1024 * 1024;
+
+export interface ProcStat {
+  pid: number;
+  /** The kernel's process name: the executable's basename, cut to 15 bytes. */
+  comm: string;
+  /** R, S, D, Z (zombie), X (dead), T, ... */
+  state: string;
+  ppid: number;
+  /** Clock ticks after boot. */
+  starttime: number;
+}
+
+/**
+ * One /proc/<pid>/stat line. The name is in parentheses and may itself hold spaces and `)`, so it runs
+ * to the *last* `)`; the fields after it are space-separated: state is field 3, ppid 4, starttime 22.
+ */
+export function parseStat(text: string): ProcStat | null {
+  const open = text.indexOf("(");
+  const close = text.lastIndexOf(")");
+  if (open < 1 || close < open) return null;
+  const pid = Number(text.slice(0, open).trim());
+  const rest = text.slice(close + 1).trim().split(/\s+/);
+  const state = rest[0] ?? "";
+  const ppid = Number(rest[1]);
+  const starttime = Number(rest[19]);
+  if (!Number.isSafeInteger(pid) || pid <= 0 || !/^[A-Za-z]$/.test(state)) return null;
+  if (!Number.isSafeInteger(ppid) || ppid < 0 || !Number.isSafeInteger(starttime) || starttime < 0) return null;
+  return { pid, comm: text.slice(open + 1, close), state, ppid, starttime };
+}
+
+/** The boot time from /proc/stat (`btime <epoch seconds>`), in epoch ms; null when absent. */
+export function parseBootTimeMs(text: string): number | null {
+  const m = /^btime (\d+)$/m.exec(text);
+  return m ? Number(m[1]) * 1000 : null;
+}
+
+/** A NUL-separated /proc/<pid>/cmdline, as argv (a cut last element is kept as it is). */
+export function parseCmdline(text: string): string[] {
+  const argv = text.split("\0");
+  if (argv.at(-1) === "") argv.pop();
+  return argv;
+}
+
+/**
+ * Whether a process is the agent `name`: its kernel name, its argv[0], or, for a script started through
+ * `#!/usr/bin/env <interpreter>` (comm and argv[0] are then the interpreter's), its argv[1] when that is
+ * the script's path. The kernel cuts comm to 15 bytes, so a longer name matches comm by its first 15.
+ */
+export function isAgent(p: ProcStat, argvOf: (pid: number) => string[] | null, name: string): boolean {
+  if (name === "") return false;
+  if (p.comm === name || (Buffer.byteLength(name) > 15 && p.comm.length >= 15 && name.startsWith(p.comm))) return true;
+  const argv = argvOf(p.pid);
+  if (!argv) return false;
+  if (argv[0] !== undefined && basename(argv[0]) === name) return true;
+  const script = argv[1];
+  return script !== undefined && script.includes("/") && basename(script) === name;
+}
+
+/**
+ * The agent among `procs`: the live (not zombie) matching process nearest the pane's process (the pane
+ * process itself, then its children, ...), so a same-named child the agent starts is never taken for it;
+ * among several at that depth, the newest.
+ */
+export function findAgent(procs: ProcStat[], panePid: number, name: string, argvOf: (pid: number) => string[] | null): ProcStat | null {
+  const children = new Map<number, ProcStat[]>();
+  let root: ProcStat | undefined;
+  for (const p of procs) {
+    if (p.pid === panePid) root = p;
+    const list = children.get(p.ppid);
+    if (list) list.push(p);
+    else children.set(p.ppid, [p]);
+  }
+  if (!root) return null;
+  const seen = new Set<number>([root.pid]);
+  let level: ProcStat[] = [root];
+  while (level.length > 0) {
+    let best: ProcStat | null = null;
+    for (const p of level) {
+      if (p.state === "Z" || p.state === "X" || !isAgent(p, argvOf, name)) continue;
+      if (!best || p.starttime > best.starttime || (p.starttime === best.starttime && p.pid > best.pid)) best = p;
+    }
+    if (best) return best;
+    const next: ProcStat[] = [];
+    for (const p of level) {
+      for (const c of children.get(p.pid) ?? []) {
+        if (seen.has(c.pid)) continue; // pid 0's children include 1 and 2: no cycles, but never loop
+        seen.add(c.pid);
+        next.push(c);
+      }
+    }
+    level = next;
+  }
+  return null;
+}
+
+/** Up to `capBytes` of a /proc file; null when it cannot be read (the process is gone). */
+function readSmall(path: string, capBytes: number): string | null {
+  let fd: number;
+  try {
+    fd = openSync(path, "r");
+  } catch {
+    return null;
+  }
+  try {
+    const buf = Buffer.allocUnsafe(capBytes);
+    let total = 0;
+    while (total < capBytes) {
+      const n = readSync(fd, buf, total, capBytes - total, null);
+      if (n === 0) break;
+      total += n;
+    }
+    return buf.subarray(0, total).toString("utf8");
+  } catch {
+    return null;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The real ProcessPort; `root` is /proc (a test may point it at a directory laid out the same way). */
+export function createProcessPort(opts: { root?: string } = {}): ProcessPort {
+  const root = opts.root ?? "/proc";
+  // Fixed from boot on: read once.
+  let bootMs: number | null = null;
+  return {
+    agentUnder(panePid: number, command: string): AgentProcess | null {
+      try {
+        if (!Number.isSafeInteger(panePid) || panePid <= 0) return null;
+        bootMs ??= parseBootTimeMs(readSmall(join(root, "stat"), PROC_STAT_CAP_BYTES) ?? "");
+        if (bootMs === null) return null;
+        const procs: ProcStat[] = [];
+        for (const entry of readdirSync(root)) {
+          if (!/^\d+$/.test(entry)) continue;
+          const stat = parseStat(readSmall(join(root, entry, "stat"), STAT_CAP_BYTES) ?? "");
+          if (stat) procs.push(stat);
+        }
+        const argvOf = (pid: number) => {
+          const text = readSmall(join(root, String(pid), "cmdline"), CMDLINE_CAP_BYTES);
+          return text === null ? null : parseCmdline(text);
+        };
+        const agent = findAgent(procs, panePid, basename(command), argvOf);
+        if (!agent) return null;
+        return { pid: agent.pid, startedAtMs: bootMs + Math.round((agent.starttime * 1000) / CLK_TCK) };
+      } catch {
+        return null;
+      }
+    },
+  };
+}
