@@ -3,6 +3,7 @@ import type { Config } from "../config/index.ts";
 import { createMailbox } from "../lifecycle/mailbox.ts";
 import { abortableSleep, systemClock, type Log, type Ports } from "../ports.ts";
 import { runCommand } from "../proc.ts";
+import { createProcessPort } from "../proc-tree.ts";
 import { createTmux } from "../tmux.ts";
 import { townStore } from "../tick/town-store.ts";
 import type { TownPaths } from "../town.ts";
@@ -23,6 +24,7 @@ export function buildPorts(config: Config, paths: TownPaths, log: Log, exclusive
       run: runCommand,
     }),
     store: townStore(paths),
+    procs: createProcessPort(),
     run: runCommand,
     log,
   };

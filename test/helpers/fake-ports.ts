@@ -4,7 +4,9 @@
  * records argv, and a log collector. Nothing here starts a process or touches tmux.
  */
 import { defaultConfig, type Config } from "../../src/config/index.ts";
-import type { InboxResult, MailMessage, MailboxPort, NewSessionSpec, Ports, SessionInfo, TmuxPort } from "../../src/ports.ts";
+import type {
+  AgentProcess, ClientInfo, InboxResult, MailMessage, MailboxPort, NewSessionSpec, PokeDelivery, Ports, ProcessPort, SessionInfo, TmuxPort,
+} from "../../src/ports.ts";
 import type { RunOptions, RunResult, Runner } from "../../src/proc.ts";
 import { emptyState, type DaemonState } from "../../src/state.ts";
 import { newTickContext, type Memory, type TickContext } from "../../src/tick/context.ts";
@@ -37,7 +39,7 @@ export interface FakeSession {
   info: SessionInfo;
   /** How it was created; null for sessions a test added by hand. */
   spec: NewSessionSpec | null;
-  /** Text typed into it, one entry per poke/sendLine. */
+  /** Text typed into it, one entry per poke/sendLine and per pokeVerified that answered "consumed". */
   typed: string[];
 }
 
@@ -49,9 +51,13 @@ export interface FakeTmux extends TmuxPort {
   readonly calls: string[];
   /** While set, the method throws this error (after recording the call). */
   readonly fail: Partial<Record<TmuxMethod, Error>>;
+  /** What clients() answers (none by default). */
+  clientList: ClientInfo[];
+  /** What pokeVerified answers per session; a session not here answers "consumed". */
+  readonly delivery: Map<string, PokeDelivery>;
   /** Add a session as if someone else created it. */
   add(name: string, info?: Partial<SessionInfo>): FakeSession;
-  /** Calls that change something (everything but sessions/hasSession). */
+  /** Calls that change something (everything but sessions/hasSession/clients). */
   writes(): string[];
 }
 
@@ -77,12 +83,14 @@ export function fakeTmux(): FakeTmux {
     s.typed.push(text);
   }
 
-  return {
+  const tmux: FakeTmux = {
     map,
     calls,
     fail,
+    clientList: [],
+    delivery: new Map(),
     add,
-    writes: () => calls.filter((c) => !c.startsWith("sessions") && !c.startsWith("hasSession")),
+    writes: () => calls.filter((c) => !c.startsWith("sessions") && !c.startsWith("hasSession") && c !== "clients"),
     async sessions() {
       check("sessions", "sessions");
       return new Map([...map].map(([name, s]) => [name, { ...s.info }]));
@@ -112,6 +120,53 @@ export function fakeTmux(): FakeTmux {
     },
     async sendLine(name, text) {
       typeInto("sendLine", name, text);
+    },
+    async clients() {
+      check("clients", "clients");
+      return tmux.clientList.map((c) => ({ ...c }));
+    },
+    /** Finds the session by its info.paneId; the pane comes back alive (its pid, if any, is kept). */
+    async respawnPane(paneId) {
+      try {
+        check("respawnPane", `respawnPane ${paneId}`);
+      } catch (err) {
+        return { ok: false, kind: "failed", error: errorText(err) };
+      }
+      const s = [...map.values()].find((x) => x.info.paneId === paneId);
+      if (!s) return { ok: false, kind: "no-session", error: `tmux respawn-pane: can't find pane: ${paneId}` };
+      s.info = { ...s.info, paneDead: false, deadStatus: null };
+      return { ok: true };
+    },
+    async pokeVerified(name, text) {
+      check("pokeVerified", `pokeVerified ${name} ${text}`);
+      const s = map.get(name);
+      if (!s) throw new TmuxError("no-session", `tmux list-panes: can't find session: ${name}`);
+      const delivery = tmux.delivery.get(name) ?? { kind: "consumed" };
+      if (delivery.kind === "consumed") s.typed.push(text);
+      return { ...delivery };
+    },
+  };
+  return tmux;
+}
+
+export interface FakeProcs extends ProcessPort {
+  /** The agent found under each pane pid (none by default). */
+  readonly agents: Map<number, AgentProcess>;
+  /** One line per call: `agentUnder 100 claude`. */
+  readonly calls: string[];
+}
+
+/** A process table the test fills: agentUnder(panePid) answers agents.get(panePid) ?? null. */
+export function fakeProcs(): FakeProcs {
+  const agents = new Map<number, AgentProcess>();
+  const calls: string[] = [];
+  return {
+    agents,
+    calls,
+    agentUnder(panePid, command) {
+      calls.push(`agentUnder ${panePid} ${command}`);
+      const found = agents.get(panePid);
+      return found ? { ...found } : null;
     },
   };
 }
@@ -168,6 +223,7 @@ export interface FakePorts {
   clock: FakeClock;
   tmux: FakeTmux;
   mailbox: FakeMailbox;
+  procs: FakeProcs;
   run: FakeRunner;
   /** Every log line, in order. */
   logs: string[];
@@ -185,6 +241,7 @@ export function fakePorts(opts: { startMs?: number; tmux?: FakeTmux; mailbox?: F
   const tmux = opts.tmux ?? fakeTmux();
   const mailbox = opts.mailbox ?? fakeMailbox();
   const run = fakeRunner();
+  const procs = fakeProcs();
   const logs: string[] = [];
   const sleeps: number[] = [];
   const ports: Ports = {
@@ -196,12 +253,13 @@ export function fakePorts(opts: { startMs?: number; tmux?: FakeTmux; mailbox?: F
     mailbox,
     // Replaced by fakeTick with the test's own town.
     store: fakeStore(opts.town ?? "/nonexistent-town"),
+    procs,
     run,
     log: (m) => {
       logs.push(m);
     },
   };
-  return { ports, clock, tmux, mailbox, run, logs, sleeps };
+  return { ports, clock, tmux, mailbox, procs, run, logs, sleeps };
 }
 
 export interface FakeTickOptions {

@@ -9,6 +9,7 @@ import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { defaultConfig, type Config } from "../../src/config/index.ts";
 import { formatGoTime } from "../../src/gotime.ts";
+import { createProcessPort } from "../../src/proc-tree.ts";
 import { emptyState, type DaemonState } from "../../src/state.ts";
 import { Memory, newTickContext } from "../../src/tick/context.ts";
 import { runHeartbeat } from "../../src/tick/pipeline.ts";
@@ -50,6 +51,7 @@ async function heartbeat(config: Config = defaultConfig()): Promise<string[]> {
     mailbox: fakeMailbox(),
     // The agent command is looked up on the harness PATH (where the fake claude is), not this process's.
     store: townStore(paths, { path: () => t.env.PATH }),
+    procs: createProcessPort(),
     run: fakeRunner(),
     log: (m: string) => void daemon.logs.push(m),
   };

@@ -11,6 +11,7 @@ import { formatGoTime } from "../../src/gotime.ts";
 import { createMailbox } from "../../src/lifecycle/mailbox.ts";
 import { abortableSleep, systemClock, type Ports } from "../../src/ports.ts";
 import { runCommand, type Runner } from "../../src/proc.ts";
+import { createProcessPort } from "../../src/proc-tree.ts";
 import { emptyState, type DaemonState } from "../../src/state.ts";
 import { Memory, newTickContext } from "../../src/tick/context.ts";
 import { runLifecyclePass } from "../../src/tick/pipeline.ts";
@@ -53,6 +54,7 @@ async function pass(state: DaemonState = emptyState(), memory = new Memory()) {
     tmux: t.makePort(),
     mailbox: createMailbox({ ...cfg.mailbox, cwd: town, timeoutMs: 5000, run }),
     store: townStore(townPaths(town)),
+    procs: createProcessPort(),
     run,
     log: (m) => void lines.push(m),
   };

@@ -69,8 +69,12 @@ function setup(over: { config?: Partial<Config>; dryRun?: boolean; signal?: Abor
       },
       poke: async (n, t) => void f.tmux.push(`poke ${n} ${t}`),
       sendLine: async (n, t) => void f.tmux.push(`send ${n} ${t}`),
+      clients: async () => [],
+      respawnPane: async (p) => (f.tmux.push(`respawn ${p}`), { ok: true }),
+      pokeVerified: async (n, t) => (f.tmux.push(`poke ${n} ${t}`), { kind: "consumed" }),
     },
     store: fakeStore(town),
+    procs: { agentUnder: () => null },
   };
   const config = { ...defaultConfig(), ...over.config };
   const ctx = newTickContext({ ports, config, paths: townPaths(town), state: emptyState(), dryRun: over.dryRun ?? false, ...(over.signal ? { signal: over.signal } : {}) });

@@ -96,7 +96,11 @@ export function ports(w: World): Ports {
       },
       poke: async (n) => void w.tmux.push(`poke ${n}`),
       sendLine: async (n) => void w.tmux.push(`send ${n}`),
+      clients: async () => [],
+      respawnPane: async (p) => (w.tmux.push(`respawn ${p}`), { ok: true }),
+      pokeVerified: async (n) => (w.tmux.push(`poke ${n}`), { kind: "consumed" }),
     },
+    procs: { agentUnder: () => null },
     store: {
       ...store,
       saveState: (s) => {
