@@ -12,7 +12,7 @@ export const TICK_SCHEMA_VERSION = 1;
 const about = <T extends v.GenericSchema>(schema: T, text: string) => v.pipe(schema, v.description(text));
 
 /** The steps of a pass, in order. The core's StepName must fit in here (tickOutput's type checks it). */
-export const TICK_STEPS = ["clearStaleSlots", "observeSessions", "ensureDeacon", "pokeAgents", "processLifecycle", "saveState"] as const;
+export const TICK_STEPS = ["clearStaleSlots", "observeSessions", "ensureDeacon", "supervise", "pokeAgents", "processLifecycle", "saveState"] as const;
 
 /**
  * An object of any keys. valibot's record takes an array for one (as an object of indices), JSON Schema's

@@ -2,7 +2,7 @@
  * What a pass decides, in words: one Decision per log line (what was decided and why), and the Memory
  * that keeps repeated failures to one line. Pure: no clock, no I/O; `nowMs` always comes in.
  */
-export type StepName = "clearStaleSlots" | "observeSessions" | "ensureDeacon" | "pokeAgents" | "processLifecycle" | "saveState";
+export type StepName = "clearStaleSlots" | "observeSessions" | "ensureDeacon" | "supervise" | "pokeAgents" | "processLifecycle" | "saveState";
 
 /** A line of the log before it is a Decision: the step is known from context. */
 export interface Note {

@@ -6,12 +6,19 @@
  */
 import type { Note, StepName } from "./decision.ts";
 import type { LifecycleAction } from "./parse.ts";
-import type { NewSessionSpec } from "./ports.ts";
+import type { NewSessionSpec, PokeDelivery } from "./ports.ts";
 import type { DaemonState } from "./state.ts";
 
 export type EffectBody =
   | { kind: "removeSlot"; name: string }
-  | { kind: "poke"; session: string; text: string }
+  /** `verify`: check the text showed and was consumed (supervised agents); the outcome says how it went. */
+  | { kind: "poke"; session: string; text: string; verify?: boolean }
+  /** Restart only the agent's own pane: the session, and any pane a person added, survive. */
+  | { kind: "respawnPane"; session: string; paneId: string }
+  /** Create or remove the agent's hold file: while it exists, the in-pane loop does not start the agent. */
+  | { kind: "setHold"; identity: string; on: boolean }
+  /** An operator request (gtd restart / gtd reset) has been acted on: remove it. */
+  | { kind: "takeRequest"; identity: string; request: "restart" | "reset" }
   | { kind: "recordSlot"; session: string; text: string; atMs: number }
   | { kind: "consumeSlot"; session: string; atMs: number }
   | { kind: "killSession"; session: string }
@@ -44,4 +51,6 @@ export type FailureKind = "failed" | "duplicate" | "no-session" | "no-server" | 
 export type Outcome = ({ ok: true; changed: boolean } | { ok: false; kind: FailureKind; error: string }) & {
   nowMs: number;
   stopping: boolean;
+  /** A verified poke: how it went (a dry run answers "consumed"). */
+  delivery?: PokeDelivery;
 };

@@ -15,6 +15,7 @@ import { executeLifecycleAction, factsFor, flagKey } from "./lifecycle-action.ts
 import type { LifecycleAction, ParsedTitle } from "./parse.ts";
 import { act, say, type Decide, type Draft } from "./pass.ts";
 import type { MailMessage } from "./ports.ts";
+import { gateRefusal } from "./supervise.ts";
 
 /** A failing inbox or close is reported again after this long (per distinct error text). */
 export const INBOX_ERROR_WINDOW_MS = 10 * 60_000;
@@ -61,6 +62,13 @@ export function* handleRequest(d: Draft, msg: MailMessage, parsed: RequestTitle)
     // An unknown agent stays unknown: retrying cannot help.
     tell(d, "error", `Error executing lifecycle action: ${spec.error}`, { id });
     yield* finish(d, id, entry, spec.error, `Closing lifecycle request ${id}: it can never succeed`, "rejected");
+    return true;
+  }
+
+  // The one gate (supervise.ts): a paused agent, or one held after a crash loop, is not touched.
+  const refused = gateRefusal(d, spec.identity);
+  if (refused) {
+    yield* finish(d, id, entry, refused, `Refusing lifecycle request ${id} from ${identity} (${action}): ${refused}`, "refused");
     return true;
   }
 

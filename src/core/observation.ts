@@ -4,7 +4,7 @@
  * `identity:action`); a key missing from a map means "not read", which decide treats as unknown.
  */
 import type { HeartbeatStamp } from "./freshness.ts";
-import type { AgentFacts, InboxResult, RigDiscovery, SessionInfo } from "./ports.ts";
+import type { AgentFacts, AgentProcess, ClientInfo, InboxResult, RigDiscovery, SessionInfo } from "./ports.ts";
 import type { CorruptSlot, Slot, SlotDirEntry } from "./slot-rules.ts";
 
 export type PassKind = "heartbeat" | "lifecycle";
@@ -31,11 +31,43 @@ export interface Observation {
   inbox: InboxResult | { error: string } | null;
   /** For each lifecycle request this pass will look at: its agent, by `identity:action`. */
   agents: ReadonlyMap<string, AgentFacts>;
+  /** Heartbeat only: every tmux client (one list-clients call); null when the list failed. */
+  clients: readonly ClientInfo[] | null;
+  /** Each supervised agent's process under its pane, by identity (null: none running). */
+  procs: ReadonlyMap<string, AgentProcess | null>;
+  /** The operator's side: paused agents, hold files present, the loops' run counts, requests. */
+  supervision: SupervisionFiles;
+  /** Why the operator's files could not all be read (said once each). */
+  supervisionProblems: readonly string[];
 }
+
+export interface SupervisionFiles {
+  paused: ReadonlySet<string>;
+  holds: ReadonlySet<string>;
+  /** What each loop last wrote: how many runs it started, and the last exit status. */
+  runs: ReadonlyMap<string, { runs: number; status: number }>;
+  requests: ReadonlyArray<{ identity: string; kind: "restart" | "reset" }>;
+}
+
+export const noSupervisionFiles = (): SupervisionFiles => ({ paused: new Set(), holds: new Set(), runs: new Map(), requests: [] });
 
 export const agentKey = (identity: string, action: string) => `${identity}:${action}`;
 
 /** A blank observation: tests and callers fill in what they need. */
 export function emptyObservation(kind: PassKind, nowMs: number): Observation {
-  return { kind, nowMs, stopping: false, sessions: new Map(), slots: new Map(), stamps: new Map(), rigs: null, inbox: null, agents: new Map() };
+  return {
+    kind,
+    nowMs,
+    stopping: false,
+    sessions: new Map(),
+    slots: new Map(),
+    stamps: new Map(),
+    rigs: null,
+    inbox: null,
+    agents: new Map(),
+    clients: [],
+    procs: new Map(),
+    supervision: noSupervisionFiles(),
+    supervisionProblems: [],
+  };
 }

@@ -4,8 +4,8 @@
  * pass's clock; they record Decisions (one log line each) and change nothing but the draft. Whether the
  * effects are carried out or only printed (a dry run) is the interpreter's business, never a step's.
  *
- * heartbeat = clearStaleSlots → observeSessions → ensureDeacon → pokeAgents → processLifecycle → saveState
- * lifecycle = observeSessions → processLifecycle → saveState
+ * heartbeat = clearStaleSlots → observeSessions → ensureDeacon → supervise → pokeAgents → processLifecycle → saveState
+ * lifecycle = observeSessions → supervise → processLifecycle → saveState (so gtd pause/restart/reset act at once)
  * A step that throws is logged and the pass goes on; once shutdown is asked, no new step starts but
  * state is still saved.
  */
@@ -107,6 +107,7 @@ function* saveState(d: Draft, countHeartbeat: boolean): Decide {
 export interface PassSteps {
   clearStaleSlots: StepFn;
   ensureDeacon: StepFn;
+  supervise: StepFn;
   pokeAgents: StepFn;
   processLifecycle: StepFn;
 }
@@ -115,13 +116,15 @@ export function* heartbeatPass(d: Draft, s: PassSteps): Decide {
   yield* guarded(d, "clearStaleSlots", s.clearStaleSlots);
   yield* guarded(d, "observeSessions", observeSessions);
   yield* guarded(d, "ensureDeacon", s.ensureDeacon);
+  yield* guarded(d, "supervise", s.supervise);
   yield* guarded(d, "pokeAgents", s.pokeAgents);
   yield* guarded(d, "processLifecycle", s.processLifecycle);
   yield* saveState(d, true);
 }
 
-export function* lifecyclePass(d: Draft, s: Pick<PassSteps, "processLifecycle">): Decide {
+export function* lifecyclePass(d: Draft, s: Pick<PassSteps, "supervise" | "processLifecycle">): Decide {
   yield* guarded(d, "observeSessions", observeSessions);
+  yield* guarded(d, "supervise", s.supervise);
   yield* guarded(d, "processLifecycle", s.processLifecycle);
   yield* saveState(d, false);
 }

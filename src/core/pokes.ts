@@ -17,6 +17,10 @@ import { act, say, type Decide, type Draft } from "./pass.ts";
 import { isCorrupt, judgeSlot, slotFileName, type SendDecision } from "./slot-rules.ts";
 import { slotDirUsable } from "./slots.ts";
 import { HEARTBEAT_SLOT, pokeTargets, type PokeTarget } from "./targets.ts";
+import type { PokeDelivery, SessionInfo } from "./ports.ts";
+import { isPaused, recordOf } from "./supervise.ts";
+import { superviseSettings, supervisedAgents } from "./supervise-set.ts";
+import type { AgentRecord } from "./supervise-state.ts";
 
 const STEP = "pokeAgents";
 
@@ -64,6 +68,7 @@ function* pokeOne(d: Draft, t: PokeTarget, book: Map<string, BackoffState>): Dec
   if (info.paneDead) {
     return say(d, STEP, "skipped", `${t.Name} session ${t.session} has a dead pane, skipping poke`, { agent: t.id, session: t.session });
   }
+  if (isPaused(d, t.id)) return say(d, STEP, "paused", `${t.Name} is paused, skipping poke`, { agent: t.id, session: t.session });
   const cfg = d.config.backoff;
   const fresh = judgeFreshness(t.freshnessFile, d.obs.stamps.get(t.freshnessFile) ?? { kind: "missing" }, d.nowMs, d.config.freshness);
   warnUnusable(d, t, fresh.problem);
@@ -92,6 +97,18 @@ function* pokeOne(d: Draft, t: PokeTarget, book: Map<string, BackoffState>): Dec
   }
 
   if (d.stopping) return;
+  const supervised = supervisedAgents(d.config, d.paths).some((a) => a.identity === t.id);
+  const rec = supervised ? recordOf(d, t.id) : undefined;
+  const deferKey = `pokeAgents:deferred:${t.id}`;
+  const why = deferral(d, t.session, info);
+  if (why) {
+    if (rec) rec.deferredWhy = why;
+    // Deferred, not dropped: the backoff is untouched, so the first heartbeat after the person goes quiet pokes.
+    if (d.memory.shouldSay(deferKey, d.nowMs)) say(d, STEP, "deferred", `Deferring the poke to ${t.name}: ${why}`, { ...data, why });
+    return;
+  }
+  d.memory.forget(deferKey);
+  if (rec) rec.deferredWhy = null;
   // The clock reading of this pass, taken before any key is sent: see the file comment.
   const stamp = d.nowMs;
   const veryStale = fresh.freshness === "very-stale";
@@ -103,15 +120,52 @@ function* pokeOne(d: Draft, t: PokeTarget, book: Map<string, BackoffState>): Dec
     kind: "poke",
     session: t.session,
     text: t.text,
+    ...(supervised ? { verify: true } : {}),
     step: STEP,
     done: { action: "poked", message: `Poked ${t.name} (${how})`, data: { ...data, text: t.text, intervalMs: next.intervalMs } },
     plan: { action: "would-poke", message: `Would poke ${t.name} (${how}) (dry run: nothing sent)`, data: { ...data, text: t.text } },
   });
   if (!out.ok) return say(d, STEP, "error", `Error poking ${t.name}: ${out.error}`, data);
   book.set(t.id, next);
+  if (rec) noteDelivery(d, t, rec, out.delivery?.kind ?? "consumed", stamp);
   if (!slotsUsable) return;
-  const rec = yield* act(d, { kind: "recordSlot", session: t.session, text: t.text, atMs: stamp, step: STEP });
-  if (!rec.ok) say(d, STEP, "warning", `Warning: failed to record the heartbeat slot for ${t.session}: ${rec.error}`);
+  const recorded = yield* act(d, { kind: "recordSlot", session: t.session, text: t.text, atMs: stamp, step: STEP });
+  if (!recorded.ok) say(d, STEP, "warning", `Warning: failed to record the heartbeat slot for ${t.session}: ${recorded.error}`);
+}
+
+/**
+ * Why a poke must wait: a person was active at a terminal attached to that session within
+ * supervise.humanActive, or the pane is in copy mode (the keys would go to the mode). One list-clients
+ * call per heartbeat covers every session.
+ */
+function deferral(d: Draft, session: string, info: SessionInfo): string | null {
+  if (info.inMode) return `${session} is in copy mode`;
+  const windowMs = superviseSettings(d.config).humanActiveMs;
+  let latest: number | null = null;
+  for (const c of d.obs.clients ?? []) {
+    if (c.session !== session || c.activityMs === null || d.nowMs - c.activityMs >= windowMs) continue;
+    if (latest === null || c.activityMs > latest) latest = c.activityMs;
+  }
+  if (latest === null) return null;
+  return `a person at a terminal attached to ${session} was active ${formatGoDuration(Math.max(0, Math.round((d.nowMs - latest) / 1000)) * 1000)} ago`;
+}
+
+/** What a verified poke says about the agent: judged at the next heartbeat (supervise.ts), unless it never showed. */
+function noteDelivery(d: Draft, t: PokeTarget, rec: AgentRecord, kind: PokeDelivery["kind"], stamp: number): void {
+  rec.stranded = kind === "stranded";
+  if (kind === "consumed") {
+    rec.lastPokeMs = stamp;
+    rec.pokeAnswered = null;
+  } else if (kind === "stranded") {
+    // Typed but never submitted: the agent is alive (its input line took the text), so this is not unanswered.
+    say(d, STEP, "stranded", `Poke to ${t.name} was typed but never submitted (stranded on the input line); not counting it as unanswered`, { agent: t.id });
+  } else {
+    rec.lastPokeMs = stamp;
+    rec.pokeAnswered = false;
+    rec.unanswered += 1;
+    rec.firstUnansweredMs ??= stamp;
+    say(d, STEP, "no-echo", `Poke to ${t.name} showed no reaction (the pane never echoed it); ${rec.unanswered} unanswered in a row`, { agent: t.id });
+  }
 }
 
 /** A freshness file that exists but cannot be read (a FIFO, a device, bad JSON): said once until it is usable again. */

@@ -210,6 +210,8 @@ export interface Ports {
   tmux: TmuxPort;
   mailbox: MailboxPort;
   store: StorePort;
+  /** The process table, for the agent process under a pane (supervision). */
+  procs: ProcessPort;
   /** Any other subprocess (git, bd sync), with a timeout. */
   run: Runner;
   log: Log;

@@ -21,6 +21,7 @@ export const AgentRecordSchema = v.looseObject({
   held_until: v.optional(time, null),
   held_why: v.optional(v.nullable(v.string()), null),
   last_exit: v.optional(v.nullable(v.pipe(v.number(), v.integer())), null),
+  runs_seen: v.optional(count, 0),
   liveness: v.optional(v.string(), "missing"),
   liveness_since: v.optional(time, null),
   last_poke: v.optional(time, null),
@@ -42,6 +43,8 @@ export interface AgentRecord {
   heldUntilMs: number | null;
   heldWhy: string | null;
   lastExit: number | null;
+  /** The in-pane loop's run count when last read: each one more is an exit and a restart. */
+  runsSeen: number;
   liveness: string;
   livenessSinceMs: number | null;
   lastPokeMs: number | null;
@@ -65,6 +68,7 @@ export function emptyRecord(): AgentRecord {
     heldUntilMs: null,
     heldWhy: null,
     lastExit: null,
+    runsSeen: 0,
     liveness: "missing",
     livenessSinceMs: null,
     lastPokeMs: null,
@@ -98,6 +102,7 @@ export function recordsFromJson(raw: unknown): { records: Map<string, AgentRecor
       heldUntilMs: e.held_until,
       heldWhy: e.held_why,
       lastExit: e.last_exit,
+      runsSeen: e.runs_seen,
       liveness: e.liveness,
       livenessSinceMs: e.liveness_since,
       lastPokeMs: e.last_poke,
@@ -125,6 +130,7 @@ export function recordsToJson(records: ReadonlyMap<string, AgentRecord>): Record
       held_until: t(r.heldUntilMs),
       held_why: r.heldWhy,
       last_exit: r.lastExit,
+      runs_seen: r.runsSeen,
       liveness: r.liveness,
       liveness_since: t(r.livenessSinceMs),
       last_poke: t(r.lastPokeMs),

@@ -8,7 +8,7 @@ import type { Config } from "../config/index.ts";
 import type { Decision, StepName } from "../core/decision.ts";
 import type { Effect, FailureKind, Outcome } from "../core/effects.ts";
 import type { Decide, Draft } from "../core/pass.ts";
-import type { Ports } from "../core/ports.ts";
+import type { PokeDelivery, Ports } from "../core/ports.ts";
 import type { DaemonState } from "../core/state.ts";
 import { errorText } from "../errors.ts";
 import { presyncWorkspace } from "../lifecycle/presync.ts";
@@ -30,7 +30,7 @@ export interface ApplyOptions {
   saved?: (state: DaemonState) => void;
 }
 
-type Result = { ok: true; changed: boolean } | { ok: false; kind: FailureKind; error: string };
+type Result = ({ ok: true; changed: boolean } | { ok: false; kind: FailureKind; error: string }) & { delivery?: PokeDelivery };
 const done = (changed = true): Result => ({ ok: true, changed });
 const failed = (err: unknown, kind: FailureKind = "failed"): Result => ({ ok: false, kind, error: errorText(err) });
 
@@ -57,7 +57,7 @@ export async function applyPass(d: Draft, pass: Decide, o: ApplyOptions): Promis
     let r: Result;
     if (o.dryRun) {
       record(e.step, e.plan);
-      r = done();
+      r = e.kind === "poke" && e.verify ? { ...done(), delivery: { kind: "consumed" } } : done();
     } else if (e.exclusive && o.ports.exclusive?.() === false) {
       r = { ok: false, kind: "not-exclusive", error: "this process no longer holds the town's lock" };
     } else {
@@ -79,8 +79,19 @@ async function carryOut(e: Effect, o: ApplyOptions, say: (action: string, messag
       case "removeSlot":
         return done(ports.store.removeSlot(e.name));
       case "poke":
-        await ports.tmux.poke(e.session, e.text);
-        return done();
+        if (!e.verify) {
+          await ports.tmux.poke(e.session, e.text);
+          return done();
+        }
+        return { ...done(), delivery: await ports.tmux.pokeVerified(e.session, e.text) };
+      case "respawnPane": {
+        const r = await ports.tmux.respawnPane(e.paneId);
+        return r.ok ? done() : { ok: false, kind: r.kind === "failed" ? "failed" : r.kind, error: r.error };
+      }
+      case "setHold":
+        return done(ports.store.setHold(e.identity, e.on));
+      case "takeRequest":
+        return done(ports.store.takeRequest(e.identity, e.request));
       case "recordSlot":
         ports.store.recordSlot(e.session, e.text, e.atMs);
         return done();

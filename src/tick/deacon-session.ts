@@ -1,8 +1,6 @@
-/** Finding the agent command the way the pane's shell will (the Deacon's session spec is src/core/deacon-session.ts). */
+/** Finding the agent command the way the pane's shell will (the Deacon's session is src/core/supervise-set.ts). */
 import { accessSync, constants, statSync } from "node:fs";
 import { resolve } from "node:path";
-
-export { DEACON_LOOP, DEACON_LOOP_NAME, deaconSessionOptions, deaconSessionSpec } from "../core/deacon-session.ts";
 
 /**
  * Where `command` would be found, or null. A name with a `/` is a path (relative to `cwd`, as the pane's

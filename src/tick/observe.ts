@@ -8,7 +8,8 @@ import type { Config } from "../config/index.ts";
 import { errorText } from "../errors.ts";
 import { selectRequests, requestedAgents } from "../core/lifecycle.ts";
 import { agentKey, emptyObservation, type Observation, type PassKind } from "../core/observation.ts";
-import type { AgentFacts, Ports } from "../core/ports.ts";
+import type { AgentFacts, AgentProcess, Ports } from "../core/ports.ts";
+import { supervisedAgents } from "../core/supervise-set.ts";
 import { draftState, type DaemonState } from "../core/state.ts";
 import { pokeTargets } from "../core/targets.ts";
 import type { TownPaths } from "../town.ts";
@@ -21,7 +22,11 @@ export async function observe(kind: PassKind, ports: Ports, config: Config, path
   } catch (err) {
     obs.sessions = { error: errorText(err) };
   }
-  if (kind === "heartbeat") observeTown(obs, ports, config, paths);
+  if (kind === "heartbeat") {
+    observeTown(obs, ports, config, paths);
+    await observeClients(obs, ports);
+  }
+  observeSupervision(obs, ports, config, paths);
   if (!signal.aborted) {
     try {
       obs.inbox = await ports.mailbox.inbox(signal);
@@ -50,6 +55,33 @@ function observeTown(obs: Observation, ports: Ports, config: Config, paths: Town
   }
   obs.stamps = stamps;
   obs.slots = slots;
+}
+
+/**
+ * Supervision: the operator's files, the agent process under each supervised pane (/proc, no
+ * subprocess), and, for a heartbeat, every tmux client (one list-clients call) for the poke deferral.
+ */
+async function observeClients(obs: Observation, ports: Ports): Promise<void> {
+  try {
+    obs.clients = await ports.tmux.clients();
+  } catch {
+    obs.clients = null;
+  }
+}
+
+function observeSupervision(obs: Observation, ports: Ports, config: Config, paths: TownPaths): void {
+  const agents = supervisedAgents(config, paths);
+  const read = ports.store.supervisionFiles(agents.map((a) => a.identity));
+  obs.supervision = { paused: read.paused, holds: read.holds, runs: read.runs, requests: read.requests };
+  obs.supervisionProblems = read.problems;
+  const sessions = "error" in obs.sessions ? null : obs.sessions;
+  const procs = new Map<string, AgentProcess | null>();
+  for (const a of agents) {
+    const pid = sessions?.get(a.session)?.panePid ?? 0;
+    const command = a.command[0] ?? "";
+    procs.set(a.identity, pid > 0 && command ? ports.procs.agentUnder(pid, command) : null);
+  }
+  obs.procs = procs;
 }
 
 /** The agents of exactly the requests decide will handle: the same pure selection, on a copy of the ledger. */

@@ -8,13 +8,14 @@ import { ensureDeacon } from "../core/deacon.ts";
 import { processLifecycle } from "../core/lifecycle.ts";
 import { heartbeatPass, lifecyclePass, newDraft, type Decide, type Draft, type PassSteps } from "../core/pass.ts";
 import { pokeAgents } from "../core/pokes.ts";
+import { supervise } from "../core/supervise.ts";
 import type { PassKind } from "../core/observation.ts";
 import { draftState, type DaemonState } from "../core/state.ts";
 import { applyPass } from "./apply.ts";
 import type { TickContext } from "./context.ts";
 import { observe } from "./observe.ts";
 
-export const STEPS: PassSteps = { clearStaleSlots, ensureDeacon, pokeAgents, processLifecycle };
+export const STEPS: PassSteps = { clearStaleSlots, ensureDeacon, supervise, pokeAgents, processLifecycle };
 
 export async function runPass(ctx: TickContext, kind: PassKind, build: (d: Draft) => Decide): Promise<TickContext> {
   const obs = await observe(kind, ctx.ports, ctx.config, ctx.paths, ctx.state, ctx.signal);
@@ -40,6 +41,6 @@ export async function runHeartbeat(ctx: TickContext, steps: PassSteps = STEPS): 
   return ctx;
 }
 
-export async function runLifecyclePass(ctx: TickContext, steps: Pick<PassSteps, "processLifecycle"> = STEPS): Promise<TickContext> {
+export async function runLifecyclePass(ctx: TickContext, steps: Pick<PassSteps, "supervise" | "processLifecycle"> = STEPS): Promise<TickContext> {
   return runPass(ctx, "lifecycle", (d) => lifecyclePass(d, steps));
 }

@@ -37,6 +37,12 @@ function effectKey(e: Effect): string {
         return [e.spec];
       case "presync":
         return [e.identity, e.workDir];
+      case "respawnPane":
+        return [e.session, e.paneId];
+      case "setHold":
+        return [e.identity, e.on];
+      case "takeRequest":
+        return [e.identity, e.request];
       case "clearFlag":
         return [e.stateFile, e.action, e.identity];
       case "closeMessage":
@@ -55,6 +61,7 @@ function pokesWithoutPane(w: WorldSpec, effects: Effect[]): string[] {
   for (const e of effects) {
     if (e.kind === "killSession") alive.delete(e.session);
     else if (e.kind === "newSession") alive.add(e.spec.name);
+    else if (e.kind === "respawnPane") alive.add(e.session);
     else if (e.kind === "poke" && !alive.has(e.session)) bad.push(e.session);
   }
   return bad;

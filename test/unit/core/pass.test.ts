@@ -50,6 +50,9 @@ function word(e: Effect): string {
       return `clearFlag ${e.action}`;
     case "presync":
       return `presync ${e.identity}`;
+    case "setHold":
+    case "takeRequest":
+      return `${e.kind} ${e.identity}`;
     default:
       return `${e.kind} ${e.session}`;
   }
@@ -82,9 +85,9 @@ describe("heartbeat: observation → effects", () => {
       kinds: ["poke gt-deacon", "recordSlot gt-deacon", "saveState"],
     },
     {
-      name: "a dead pane: killed and recreated, then poked",
-      obs: heartbeat({ sessions: new Map([dead("gt-deacon")]) }),
-      kinds: ["killSession gt-deacon", "newSession gt-deacon", "poke gt-deacon", "recordSlot gt-deacon", "saveState"],
+      name: "a dead pane: its own pane re-spawned (the session and other panes live), then poked",
+      obs: heartbeat({ sessions: new Map([["gt-deacon", { ...dead("gt-deacon")[1], paneId: "%1" }]]) }),
+      kinds: ["respawnPane gt-deacon", "poke gt-deacon", "recordSlot gt-deacon", "saveState"],
     },
     {
       name: "a failed session list: nothing created, nothing poked",
@@ -230,10 +233,10 @@ describe("lifecycle: observation → effects", () => {
 
 describe("every effect carries its words", () => {
   test("each effect that changes something visible has a plan line for the dry run", () => {
-    const obs = heartbeat({ sessions: new Map([dead("gt-deacon")]) });
+    const obs = heartbeat({ sessions: new Map([["gt-deacon", { ...dead("gt-deacon")[1], paneId: "%1" }]]) });
     const r = decide(obs);
-    const visible = r.effects.filter((e) => ["killSession", "poke"].includes(e.kind));
-    expect(visible.map((e) => e.plan?.action)).toEqual(["would-recreate", "would-poke"]);
+    const visible = r.effects.filter((e) => ["respawnPane", "poke"].includes(e.kind));
+    expect(visible.map((e) => e.plan?.action)).toEqual(["would-restart", "would-poke"]);
     const lc = decide(lifecycle([msg("m1", "LIFECYCLE: mayor requesting cycle")], [[agentKey("mayor", "cycle"), flagSet]], { sessions: new Map([alive("gt-mayor")]) }));
     expect(lc.effects.map((e) => e.plan?.action).filter(Boolean)).toEqual(["would-kill", "would-restart", "would-clear", "would-close"]);
   });

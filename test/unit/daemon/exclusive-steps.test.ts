@@ -27,7 +27,7 @@ afterEach(() => rmSync(town, { recursive: true, force: true }));
 const ensureDeacon = (ctx: TickContext) => runPass(ctx, "heartbeat", ensureDeaconStep);
 /** A heartbeat whose steps do nothing: only its save of state.json. */
 const quiet = function* () {};
-const saveOnly: PassSteps = { clearStaleSlots: quiet, ensureDeacon: quiet, pokeAgents: quiet, processLifecycle: quiet };
+const saveOnly: PassSteps = { clearStaleSlots: quiet, ensureDeacon: quiet, supervise: quiet, pokeAgents: quiet, processLifecycle: quiet };
 
 /** Fake ports whose exclusive() answers `answer` and counts the calls. */
 function ports(answer: boolean): FakePorts & { asked: () => number } {

@@ -105,7 +105,7 @@ describe("daemon/notifications symlinked outside", () => {
       f.clock.advance(3_600_000);
     }
     expect(readdirSync(outside).sort()).toEqual(before);
-    expect(f.tmux.calls.filter((c) => c.startsWith("poke gt-deacon"))).toHaveLength(2);
+    expect(f.tmux.calls.filter((c) => c.startsWith("pokeVerified gt-deacon"))).toHaveLength(2);
     const refused = f.logs.filter((l) => l.startsWith("Refusing to use notification slots"));
     expect(refused).toHaveLength(1);
     expect(refused[0]).toContain(`${join(town, "daemon", "notifications")} resolves to ${outside}, outside the town`);

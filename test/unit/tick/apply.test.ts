@@ -22,7 +22,7 @@ const paths = townPaths("/town");
 /** A town with work for every step: a stale slot, a dead Deacon pane, a stale Mayor, a cycle request. */
 function busyTown(): Observation {
   const sessions = new Map<string, SessionInfo>([
-    ["gt-deacon", { name: "gt-deacon", paneDead: true, paneCommand: "claude" }],
+    ["gt-deacon", { name: "gt-deacon", paneDead: true, paneCommand: "claude", paneId: "%1" }],
     ["gt-mayor", { name: "gt-mayor", paneDead: false, paneCommand: "claude" }],
   ]);
   return {
@@ -59,7 +59,7 @@ describe("dry run = plan", () => {
     const real = await run(busyTown(), false);
     expect(dry.effects.map(shape)).toEqual(real.effects.map(shape));
     expect(dry.effects.map((e) => e.kind)).toEqual([
-      "removeSlot", "killSession", "newSession", "poke", "recordSlot", "poke", "recordSlot",
+      "removeSlot", "respawnPane", "poke", "recordSlot", "poke", "recordSlot",
       "saveState", "killSession", "awaitGone", "newSession", "clearFlag", "saveState", "closeMessage", "saveState",
     ]);
   });
@@ -73,7 +73,8 @@ describe("dry run = plan", () => {
     expect(dry.f.logs).toContain("(dry run) would close message m1");
     const real = await run(busyTown(), false);
     expect(real.f.tmux.writes()).toEqual([
-      "killSession gt-deacon", "newSession gt-deacon", "poke gt-deacon HEARTBEAT: run your rounds",
+      // The Deacon's dead pane is re-spawned (its own pane only) and its poke verified.
+      "respawnPane %1", "pokeVerified gt-deacon HEARTBEAT: run your rounds",
       "poke gt-mayor HEARTBEAT: check your rigs", "killSession gt-mayor", "newSession gt-mayor",
     ]);
     expect(real.f.mailbox.closed).toEqual(["m1"]);
@@ -91,6 +92,6 @@ describe("dry run = plan", () => {
     const d = newDraft({ obs, config, paths, memory: new Memory(), state: emptyState() });
     await applyPass(d, heartbeatPass(d, STEPS), { ports: f.ports, config, dryRun: false, signal: new AbortController().signal });
     expect(f.tmux.writes().filter((w) => !w.startsWith("poke"))).toEqual([]);
-    expect(f.logs).toContain("Not touching Deacon session gt-deacon: this process no longer holds the town's lock");
+    expect(f.logs).toContain("Not touching Deacon (gt-deacon): this process no longer holds the town's lock");
   });
 });

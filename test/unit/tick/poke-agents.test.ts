@@ -51,7 +51,7 @@ async function tick(o: { config?: Config; dryRun?: boolean; signal?: AbortSignal
 }
 /** The saved backoff as state.json holds it. */
 const savedBackoff = () => backoffToJson(state.backoff!);
-const pokes = () => f.tmux.calls.filter((c) => c.startsWith("poke "));
+const pokes = () => f.tmux.calls.filter((c) => c.startsWith("poke ") || c.startsWith("pokeVerified "));
 
 describe("one pass, each branch", () => {
   test("session absent", async () => {
@@ -74,7 +74,7 @@ describe("one pass, each branch", () => {
 
   test("very stale (no heartbeat.json): poked, slot recorded, backoff grows and is stamped with the tick's time", async () => {
     expect(await tick()).toEqual(["Poked Deacon (very stale, backoff now: 7m30s)"]);
-    expect(pokes()).toEqual([`poke gt-deacon ${DEACON_TEXT}`]);
+    expect(pokes()).toEqual([`pokeVerified gt-deacon ${DEACON_TEXT}`]);
     expect(readSlot(paths.notificationsDir, "gt-deacon", "heartbeat")).toMatchObject({
       session: "gt-deacon", slot: "heartbeat", message: DEACON_TEXT, sentAtMs: f.clock.now(), consumed: false,
     });
@@ -132,10 +132,10 @@ describe("one pass, each branch", () => {
   });
 
   test("poke fails: the error in the original's words; no slot, no backoff change, so the next tick retries", async () => {
-    f.tmux.fail.poke = new TmuxError("other", "tmux send-keys: boom");
+    f.tmux.fail.pokeVerified = new TmuxError("other", "tmux send-keys: boom");
     expect(await tick()).toEqual(["Error poking Deacon: tmux send-keys: boom"]);
     expect(existsSync(slotPath(paths.notificationsDir, "gt-deacon", "heartbeat"))).toBe(false);
-    delete f.tmux.fail.poke;
+    delete f.tmux.fail.pokeVerified;
     f.clock.advance(5 * MIN);
     expect(await tick()).toEqual(["Poked Deacon (very stale, backoff now: 7m30s)"]);
   });
@@ -232,7 +232,7 @@ describe("mayor and witnesses", () => {
     f.tmux.add("gt-mayor");
     f.tmux.add("gt-rigA-witness");
     expect(await tick()).toEqual(["Poked Deacon (very stale, backoff now: 7m30s)"]);
-    expect(pokes()).toEqual([`poke gt-deacon ${DEACON_TEXT}`]);
+    expect(pokes()).toEqual([`pokeVerified gt-deacon ${DEACON_TEXT}`]);
   });
 
   test("enabled: mayor and each rig's witness, with their texts, freshness files and backoff ids", async () => {

@@ -120,7 +120,7 @@ describe("clearStaleSlotsStep", () => {
         "Poked Deacon (very stale, backoff now: 7m30s)",
         "Heartbeat complete (#1)",
       ]);
-      expect(f.tmux.writes()).toEqual(["poke gt-deacon HEARTBEAT: run your rounds"]);
+      expect(f.tmux.writes()).toEqual(["pokeVerified gt-deacon HEARTBEAT: run your rounds"]);
       expect(readSlot(dir, "gt-deacon", "heartbeat")).toMatchObject({ sentAtMs: now, consumed: false });
     });
 
