@@ -8,7 +8,7 @@ import type { Config } from "../config/index.ts";
 import type { Decision, StepName } from "../core/decision.ts";
 import type { Effect, FailureKind, Outcome } from "../core/effects.ts";
 import type { Decide, Draft } from "../core/pass.ts";
-import type { PokeDelivery, Ports } from "../core/ports.ts";
+import type { PokeDelivery, Ports, TmuxOutcome } from "../core/ports.ts";
 import type { DaemonState } from "../core/state.ts";
 import { errorText } from "../errors.ts";
 import { presyncWorkspace } from "../lifecycle/presync.ts";
@@ -84,10 +84,8 @@ async function carryOut(e: Effect, o: ApplyOptions, say: (action: string, messag
           return done();
         }
         return { ...done(), delivery: await ports.tmux.pokeVerified(e.session, e.text) };
-      case "respawnPane": {
-        const r = await ports.tmux.respawnPane(e.paneId);
-        return r.ok ? done() : { ok: false, kind: r.kind === "failed" ? "failed" : r.kind, error: r.error };
-      }
+      case "respawnPane":
+        return fromTmux(await ports.tmux.respawnPane(e.paneId));
       case "setHold":
         return done(ports.store.setHold(e.identity, e.on));
       case "takeRequest":
@@ -102,10 +100,8 @@ async function carryOut(e: Effect, o: ApplyOptions, say: (action: string, messag
         return done();
       case "awaitGone":
         return (await awaitGone(e.session, o)) ? done() : failed(`${e.session} still exists after kill-session`);
-      case "newSession": {
-        const r = await ports.tmux.newSession(e.spec);
-        return r.ok ? done() : { ok: false, kind: r.kind === "failed" ? "failed" : r.kind, error: r.error };
-      }
+      case "newSession":
+        return fromTmux(await ports.tmux.newSession(e.spec));
       case "presync":
         await presyncWorkspace(
           {
@@ -140,6 +136,9 @@ async function carryOut(e: Effect, o: ApplyOptions, say: (action: string, messag
     return failed(err);
   }
 }
+
+/** A tmux outcome as an effect's result (the port's failure kinds are the outcome's). */
+const fromTmux = (r: TmuxOutcome): Result => (r.ok ? done() : { ok: false, kind: r.kind, error: r.error });
 
 /** Poll instead of the original's fixed 500 ms: usually the first check already finds it gone. */
 async function awaitGone(session: string, o: ApplyOptions): Promise<boolean> {
