@@ -96,11 +96,9 @@ test("SIGTERM during a SIGUSR1 pass stuck in bd exits promptly", async () => {
   // bd is now hung (it records its call, then sleeps); a second SIGUSR1 is pending behind it.
   fg.proc.kill("SIGUSR1");
   await waitFor(() => count("Received SIGUSR1") === 2, { what: "second SIGUSR1 logged" });
-  const t0 = Date.now();
   fg.proc.kill("SIGTERM");
+  // bd sleeps 60 s: exiting at all before that deadline means shutdown cut the stuck call short.
   expect(await exitWithin(fg, 8_000)).toBe(0);
-  const elapsed = Date.now() - t0;
-  expect(elapsed).toBeLessThan(4_000); // the stop timeout is 10s
   expect(w().readState().running).toBe(false);
   expect(existsSync(w().paths.pidFile)).toBe(false);
   expect(w().inboxCalls()).toBe(inbox + 1); // the pending SIGUSR1 did not start another pass
@@ -146,13 +144,11 @@ test("gtd stop on a daemon stuck in a hung bd is graceful and within the timeout
   await w().waitRunning(fg.pid);
   await waitFor(() => w().inboxCalls() === 1, { what: "first heartbeat stuck in bd" });
   await w().waitForLog("Heartbeat starting");
-  const t0 = Date.now();
   const r = await w().run(["stop", "--timeout", "5s"]);
-  const elapsed = Date.now() - t0;
   expect(r.stderr).toBe("");
   expect(r.code).toBe(0);
+  // "stopped", not "killed after 5s": the daemon left by itself within the timeout.
   expect(r.stdout).toBe(`✓ Daemon stopped (was PID ${fg.pid})\n`);
-  expect(elapsed).toBeLessThan(5_000);
   expect(await exitWithin(fg, 5_000)).toBe(0);
   expect(w().readState().running).toBe(false);
   expect(existsSync(w().paths.pidFile)).toBe(false);

@@ -48,18 +48,18 @@ test("a terminal gets colour and the poke table; NO_COLOR keeps the table withou
 }, T);
 
 test("status shows the real next heartbeat: after the last one, at most one interval later", async () => {
-  // 2s, not 1s: the pass reads its clock just as its tick fires, so `next > last` fails only if the
-  // tick itself came almost a whole interval late; 2s keeps that out of reach of a loaded machine.
-  await startDaemon(w(), { GTD_HEARTBEAT: "2s" });
-  // #1 runs at start; #2 and later are the schedule's ticks, the ones whose next heartbeat used to be wrong.
-  await w().waitForHeartbeats(3, 20_000);
+  // 5s: the pass reads its clock as its tick fires, so `next > last` could fail only if a tick came a
+  // whole interval late; a pass late by less only brings next closer to last, never past it.
+  await startDaemon(w(), { GTD_HEARTBEAT: "5s" });
+  // #1 runs at start; #2 is the schedule's first tick, the kind whose next heartbeat used to be wrong.
+  await w().waitForHeartbeats(2, 20_000);
   const { code, json } = await w().status();
   expect(code).toBe(0);
-  expect(json.heartbeat_count).toBeGreaterThanOrEqual(3);
+  expect(json.heartbeat_count).toBeGreaterThanOrEqual(2);
   const lastMs = Date.parse(json.last_heartbeat);
   const nextMs = Date.parse(json.next_heartbeat);
   expect(nextMs).toBeGreaterThan(lastMs);
-  expect(nextMs - lastMs).toBeLessThanOrEqual(2000);
+  expect(nextMs - lastMs).toBeLessThanOrEqual(5000);
   const human = await w().run(["status"]);
-  expect(human.stdout).toMatch(/\n {2}Next heartbeat: \d\d:\d\d:\d\d \(every 2s\)\n/);
+  expect(human.stdout).toMatch(/\n {2}Next heartbeat: \d\d:\d\d:\d\d \(every 5s\)\n/);
 }, T);
