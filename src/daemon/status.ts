@@ -5,7 +5,7 @@
 import { STATUS_SCHEMA_VERSION, type Status } from "../contracts/status.ts";
 import { formatGoDuration } from "../duration.ts";
 import type { BackoffState } from "../core/backoff.ts";
-import { formatGoTime, parseGoTime } from "../gotime.ts";
+import { formatGoTime, formatLogStamp, localOffsetMin, parseGoTime } from "../gotime.ts";
 import type { RequestEntry } from "../core/ledger.ts";
 import { readState } from "../state.ts";
 import type { TownPaths } from "../town.ts";
@@ -72,15 +72,9 @@ function requestSummary(ledger: ReadonlyMap<string, RequestEntry>): Status["requ
   };
 }
 
-const pad = (n: number) => String(n).padStart(2, "0");
-const clock = (ms: number) => {
-  const d = new Date(ms);
-  return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
-};
-const dateTime = (ms: number) => {
-  const d = new Date(ms);
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${clock(ms)}`;
-};
+// Wall-clock times in the given offset (default: local at that instant), from the one formatter.
+const clock = (ms: number, offsetMin = localOffsetMin(ms)) => formatLogStamp(ms, offsetMin).slice(11);
+const dateTime = (ms: number, offsetMin = localOffsetMin(ms)) => formatLogStamp(ms, offsetMin).replaceAll("/", "-");
 
 /**
  * The original's lines, plus the town, uptime and next heartbeat; on a terminal (`style.table`) the
