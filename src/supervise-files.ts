@@ -13,7 +13,7 @@ import { closeSync, constants, existsSync, lstatSync, mkdirSync, openSync, readd
 import { join } from "node:path";
 import * as v from "valibot";
 import { resolveAgent } from "./core/identity.ts";
-import { GtdError } from "./errors.ts";
+import { GtdError, errorText } from "./errors.ts";
 import { quote } from "./quote.ts";
 import { outsideTown, readJson, readText, writeJsonAtomic } from "./store.ts";
 import type { TownPaths } from "./town.ts";
@@ -91,6 +91,20 @@ export interface SuperviseFiles {
   putRequest(identity: string, kind: RequestKind): boolean;
   /** Remove the request marker; false when it was not there. */
   takeRequest(identity: string, kind: RequestKind): boolean;
+}
+
+/**
+ * Made by the daemon and `gtd tick` before any pass: the in-pane loops write each run's exit status
+ * here and cannot make the directory themselves (0700, confined to the town); without it no exit is seen
+ * and no crash loop is ever counted. A warning line when it cannot be made, else null.
+ */
+export function prepareSuperviseDir(paths: TownPaths): string | null {
+  try {
+    superviseFiles(paths).ensureDir();
+    return null;
+  } catch (err) {
+    return `Warning: ${errorText(err)}; supervised agents' exits cannot be counted`;
+  }
 }
 
 export function superviseFiles(paths: TownPaths): SuperviseFiles {

@@ -16,6 +16,7 @@ import { redirectStderr } from "./libc.ts";
 import type { Ports } from "../ports.ts";
 import { readState, writeState, type DaemonState } from "../state.ts";
 import { readText, removeStaleTemps, safeUnlink, writeFileAtomic } from "../store.ts";
+import { prepareSuperviseDir } from "../supervise-files.ts";
 import { Memory, newTickContext } from "../tick/context.ts";
 import { runHeartbeat, runLifecyclePass } from "../tick/pipeline.ts";
 import type { TownPaths } from "../town.ts";
@@ -208,6 +209,8 @@ export async function runDaemon(opts: RunDaemonOptions): Promise<number> {
     log(`Warning: ${paths.stateFile} was unreadable (${previous.problem}); moved to ${previous.movedTo ?? "nowhere"}, starting fresh`);
   }
   for (const line of previous.notes) log(line);
+  const superviseProblem = prepareSuperviseDir(paths);
+  if (superviseProblem) log(superviseProblem);
   // As the original: a new run starts its own count; gtd's own keys (backoff, requests) carry over.
   state = { ...previous.state, running: true, pid: process.pid, startedAtMs: Date.now(), lastHeartbeatMs: null, heartbeatCount: 0 };
   state.extra.town = paths.root;

@@ -6,6 +6,7 @@ import { buildPorts } from "./wiring.ts";
 import { GtdError } from "../errors.ts";
 import type { Log } from "../ports.ts";
 import { readState } from "../state.ts";
+import { prepareSuperviseDir } from "../supervise-files.ts";
 import type { TownPaths } from "../town.ts";
 import type { Decision } from "../core/decision.ts";
 import { newTickContext } from "../tick/context.ts";
@@ -33,6 +34,8 @@ export async function tickOnce(paths: TownPaths, dryRun: boolean, log: Log, sign
     const { state, problem, notes } = readState(paths.stateFile, Date.now(), { keepCorrupt: dryRun });
     if (problem) log(`Warning: ${paths.stateFile} was unreadable (${problem})${dryRun ? "" : "; starting fresh"}`);
     for (const line of notes) log(line);
+    const superviseProblem = dryRun ? null : prepareSuperviseDir(paths);
+    if (superviseProblem) log(superviseProblem);
     // A dry run gets the real ports: the interpreter prints the plan instead of applying it.
     const ports = buildPorts(config, paths, log);
     const ctx = await runHeartbeat(newTickContext({ ports, config, paths, state, dryRun, ...(signal ? { signal } : {}) }));
