@@ -18,7 +18,7 @@ import { isCorrupt, judgeSlot, slotFileName, type SendDecision } from "./slot-ru
 import { slotDirUsable } from "./slots.ts";
 import { HEARTBEAT_SLOT, pokeTargets, type PokeTarget } from "./targets.ts";
 import type { PokeDelivery, SessionInfo } from "./ports.ts";
-import { isPaused, recordOf } from "./supervise.ts";
+import { awaitingAnswer, isPaused, recordOf } from "./supervise.ts";
 import { superviseSettings, supervisedAgents } from "./supervise-set.ts";
 import type { AgentRecord } from "./supervise-state.ts";
 
@@ -99,6 +99,10 @@ function* pokeOne(d: Draft, t: PokeTarget, book: Map<string, BackoffState>): Dec
   if (d.stopping) return;
   const supervised = supervisedAgents(d.config, d.paths).some((a) => a.identity === t.id);
   const rec = supervised ? recordOf(d, t.id) : undefined;
+  // A new poke would replace the last one before it could be judged (supervise.ts): never hung, however silent.
+  if (rec && awaitingAnswer(rec, d.nowMs)) {
+    return say(d, STEP, "awaiting", `${t.Name}'s last poke is still awaiting its answer, skipping poke`, data);
+  }
   const deferKey = `pokeAgents:deferred:${t.id}`;
   const why = deferral(d, t.session, info);
   if (why) {

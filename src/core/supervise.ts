@@ -27,6 +27,17 @@ const STEP = "supervise";
  */
 export const ECHO_MS = 3_000;
 
+/**
+ * When a poke can be judged: output just after ECHO_MS shows with the whole second it fell in, so an
+ * answer is certain to be seen one second later. Judged earlier (a heartbeat under 4s), every answer
+ * would still look like silence and an idle agent that answers would be restarted as hung.
+ */
+export const ANSWER_MS = ECHO_MS + 1_000;
+
+/** The last poke went out less than ANSWER_MS ago and nothing has answered it yet: too soon to tell. */
+export const awaitingAnswer = (rec: AgentRecord, nowMs: number) =>
+  rec.lastPokeMs !== null && rec.pokeAnswered === null && nowMs - rec.lastPokeMs < ANSWER_MS;
+
 export type Liveness = "running" | "restarting" | "dead" | "missing" | "hung" | "held" | "paused";
 
 /** The agent's record in the draft state (created on first sight). */
@@ -183,6 +194,7 @@ function judgePoke(d: Draft, agent: SupervisedAgent, rec: AgentRecord, info: Ses
     rec.firstUnansweredMs = null;
     return;
   }
+  if (awaitingAnswer(rec, d.nowMs)) return; // judged at a later heartbeat, once an answer would show
   rec.pokeAnswered = false;
   rec.unanswered += 1;
   rec.firstUnansweredMs ??= rec.lastPokeMs;
