@@ -18,6 +18,12 @@ const w = useGtdWorld();
 const GO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/;
 const HELD_WHY = /^(\d+) restarts within 1m0s, last exit status 7$/;
 
+/** The delays the in-pane loop announced, in seconds, oldest first (the pane's whole history). */
+async function loopDelays(session: string): Promise<number[]> {
+  const screen = await w().tmux.tmux("capture-pane", "-p", "-J", "-S", "-", "-t", `=${session}:`);
+  return [...screen.matchAll(/exited \(status \d+\)\. Restarting in (\d+)s\.\.\./g)].map((m) => Number(m[1]));
+}
+
 const holdFile = (id: string) => join(w().town, "daemon", "supervise", `${id}.hold`);
 
 /** Waits for the hold and checks what status --json, the hold file and the log say about it; returns the runs so far. */
@@ -49,6 +55,10 @@ test("a crash-looping Deacon is held after the fifth restart; the hold shows in 
   });
   const { row, started } = await expectHeld("deacon", "gt-deacon");
   expect(Date.parse(row.held_until) - Date.parse(row.since)).toBe(6_000);
+  // The loop's own delay grew from restart.base (1s) and stopped at restart.max (2s).
+  const delays = await loopDelays("gt-deacon");
+  expect(delays.slice(0, 3)).toEqual([1, 2, 2]);
+  expect(Math.max(...delays)).toBe(2);
 
   // The hold decays by itself: said, the hold file goes, the loop runs the agent again, and status
   // shows no hold (until the next five crashes, some seconds later).
@@ -92,4 +102,25 @@ test("a held supervise.agents agent stays held for crashLoop.hold (1h) until gtd
   expect(cleared.held_why).toBeNull();
   expect(cleared.liveness).not.toBe("held");
   expect(cleared.restarts).toBeLessThan(5);
+}, T);
+
+test("an agent that exits after a stable run is restarted at the base delay each time (restart.resetAfter), never held", async () => {
+  // Runs of 2s count as stable (resetAfter 1s), and a 5s window never holds five starts.
+  await startDaemon(w(), {
+    ...FAST,
+    GTD_SUPERVISE_RESTART_RESET_AFTER: "1s",
+    GTD_SUPERVISE_CRASH_LOOP_WITHIN: "5s",
+    GTD_DEACON_COMMAND: moody("exit-after:2:4"),
+  });
+  const all = await waitForRuns(w().tmux, "gt-deacon", 4, 60_000);
+  expect(all.map((r) => r.argv)).toEqual(["exit-after:2:4", "exit-after:2:4", "exit-after:2:4", "exit-after:2:4"]);
+  expect(new Set(all.map((r) => r.pid)).size).toBe(4);
+  const delays = await loopDelays("gt-deacon");
+  expect(delays.length).toBeGreaterThanOrEqual(3);
+  expect(new Set(delays)).toEqual(new Set([1]));
+  expect(await w().tmux.tmux("capture-pane", "-p", "-J", "-S", "-", "-t", "=gt-deacon:")).toContain("Deacon exited (status 4). Restarting in 1s...");
+  // Counted as restarts, never a crash loop.
+  await waitForRow(w(), "deacon", (r) => r.restarts >= 1, "its restarts counted");
+  expect(logged(w(), /^Holding /)).toEqual([]);
+  expect(existsSync(holdFile("deacon"))).toBe(false);
 }, T);
