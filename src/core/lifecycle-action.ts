@@ -17,6 +17,8 @@ import { sessionOptions } from "./identity.ts";
 import { agentKey } from "./observation.ts";
 import type { LifecycleAction } from "./parse.ts";
 import { act, say, type Decide, type Draft } from "./pass.ts";
+import type { NewSessionSpec } from "./ports.ts";
+import { supervisedAgents } from "./supervise-set.ts";
 
 export class ActionError extends Error {
   override name = "ActionError";
@@ -56,8 +58,33 @@ export function* executeLifecycleAction(d: Draft, spec: AgentSpec, action: Lifec
     if (!present) return tell(d, "absent", `Session ${s} is not running; nothing to shut down`);
     return yield* kill(d, s, `Killed session ${s}`);
   }
+  // A supervised agent is restarted as supervision does it: its own pane re-spawned (panes a person
+  // added live), with its loop; the session is created (with the loop) only when there is none.
+  const supervised = supervisedAgents(d.config, d.paths).find((a) => a.identity === spec.identity);
+  const paneId = d.sessions.get(s)?.paneId;
+  if (supervised && present && paneId) {
+    yield* presync(d, spec);
+    yield* respawn(d, s, paneId);
+    return yield* prime(d, s);
+  }
   if (present) yield* kill(d, s, `Killed session ${s} for restart`);
-  yield* restart(d, spec);
+  yield* restart(d, spec, supervised?.spec);
+}
+
+function* respawn(d: Draft, s: string, paneId: string): Decide {
+  const out = yield* act(d, {
+    kind: "respawnPane",
+    session: s,
+    paneId,
+    step: STEP,
+    exclusive: true,
+    done: { action: "restarted", message: `Restarted ${s} in its own pane (the session and any other pane kept)`, data: { session: s } },
+    plan: { action: "would-restart", message: `(dry run) would restart ${s} in its own pane`, data: { session: s } },
+  });
+  if (!out.ok) {
+    if (out.kind === "not-exclusive") throw new ActionError(`not restarting ${s}: this process no longer holds the town's lock`);
+    throw new ActionError(`restarting session: ${out.error}`);
+  }
 }
 
 function* kill(d: Draft, s: string, done: string): Decide {
@@ -78,8 +105,7 @@ function* kill(d: Draft, s: string, done: string): Decide {
   d.sessions?.delete(s);
 }
 
-function* restart(d: Draft, spec: AgentSpec): Decide {
-  const s = spec.session;
+function* presync(d: Draft, spec: AgentSpec): Decide {
   if (spec.presync) {
     // The pre-sync reports its own steps; a failing git or sync is a warning, never a reason not to restart.
     yield* act(d, {
@@ -90,6 +116,12 @@ function* restart(d: Draft, spec: AgentSpec): Decide {
       plan: { action: "would-presync", message: `(dry run) would pre-sync workspace for ${spec.identity} at ${spec.workDir}` },
     });
   }
+}
+
+/** `supervisedSpec`: how supervision creates this agent (its loop), when it is supervised. */
+function* restart(d: Draft, spec: AgentSpec, supervisedSpec?: NewSessionSpec): Decide {
+  const s = spec.session;
+  yield* presync(d, spec);
   // The role word, which is what `gt handoff` reads back (reference §8); the original put the identity
   // here. GT_IDENTITY carries the canonical identity, which `gtd request --as` needs.
   const env = { GT_ROLE: spec.role, GT_IDENTITY: spec.identity, GT_TOWN_ROOT: d.paths.root };
@@ -97,7 +129,7 @@ function* restart(d: Draft, spec: AgentSpec): Decide {
   // than leaving the agent dead until the next start.
   const out = yield* act(d, {
     kind: "newSession",
-    spec: { name: s, cwd: spec.workDir, env, argv: [...d.config.agent.command], options: sessionOptions(spec) },
+    spec: supervisedSpec ?? { name: s, cwd: spec.workDir, env, argv: [...d.config.agent.command], options: sessionOptions(spec) },
     step: STEP,
     exclusive: true,
     done: { action: "restarted", message: `Restarted session ${s}`, data: { session: s, cwd: spec.workDir } },

@@ -25,6 +25,12 @@ export interface SupervisedAgent {
 
 export type SuperviseSettings = Config["supervise"];
 
+/**
+ * Set on a supervised agent's window at creation: if its loop is killed, the pane stays (dead) instead
+ * of closing, so supervision re-spawns that same pane rather than mistaking a person's pane for it.
+ */
+export const KEEP_DEAD_PANE: [string, string] = ["remain-on-exit", "on"];
+
 
 export function superviseSettings(config: Config): SuperviseSettings {
   return config.supervise;
@@ -45,7 +51,7 @@ export function deaconAgent(config: Config, paths: TownPaths): SupervisedAgent {
       // and `gtd request` inside the Deacon must not act as that agent. GT_TOWN_ROOT: this town, always.
       env: { GT_ROLE: "deacon", GT_IDENTITY: "", GT_TOWN_ROOT: paths.root },
       argv: loopArgv(paths.daemonDir, DEACON, "Deacon", s.restart, config.deacon.command),
-      options: deaconSessionOptions(session),
+      options: [...deaconSessionOptions(session), KEEP_DEAD_PANE],
     },
   };
 }
@@ -68,7 +74,7 @@ export function supervisedAgents(config: Config, paths: TownPaths): SupervisedAg
         cwd: spec.workDir,
         env: { GT_ROLE: spec.role, GT_IDENTITY: spec.identity, GT_TOWN_ROOT: paths.root },
         argv: loopArgv(paths.daemonDir, spec.identity, spec.identity, s.restart, config.agent.command),
-        options: sessionOptions(spec),
+        options: [...sessionOptions(spec), KEEP_DEAD_PANE],
       },
     });
   }

@@ -140,6 +140,7 @@ function* superviseOne(d: Draft, agent: SupervisedAgent, s: SuperviseSettings): 
   if (holdWanted !== d.obs.supervision.holds.has(id) && (holdWanted || mayRelease)) {
     yield* act(d, { kind: "setHold", identity: id, on: holdWanted, step: STEP });
   }
+  rec.delayMs = restartDelayMs(d, rec, s);
   const shown: Liveness = paused ? "paused" : isHeld(rec, d.nowMs) ? "held" : hung ? "hung" : base;
   if (shown !== rec.liveness || rec.livenessSinceMs === null) {
     rec.liveness = shown;
@@ -167,7 +168,6 @@ function countRuns(d: Draft, agent: SupervisedAgent, rec: AgentRecord, s: Superv
     rec.runsSeen = loop.runs;
   }
   rec.starts = rec.starts.filter((t) => d.nowMs - t < s.crashLoop.withinMs);
-  rec.delayMs = rec.starts.length === 0 ? 0 : Math.min(s.restart.baseMs * 2 ** (rec.starts.length - 1), s.restart.maxMs);
   const proc = d.obs.procs.get(agent.identity) ?? null;
   if (proc && proc.startedAtMs !== rec.startedAtMs) {
     // A new process: the old one's pokes say nothing about it.
@@ -179,6 +179,16 @@ function countRuns(d: Draft, agent: SupervisedAgent, rec: AgentRecord, s: Superv
     rec.lastPokeMs = null;
     rec.stranded = false;
   } else if (!proc) rec.pid = null;
+}
+
+/**
+ * The delay the in-pane loop will wait before its next start, as it computes it: none without recent
+ * restarts; base after a run of at least resetAfter; else base doubled per restart in the window, up to max.
+ */
+function restartDelayMs(d: Draft, rec: AgentRecord, s: SuperviseSettings): number {
+  if (rec.starts.length === 0) return 0;
+  if (rec.startedAtMs !== null && rec.pid !== null && d.nowMs - rec.startedAtMs >= s.restart.resetAfterMs) return s.restart.baseMs;
+  return Math.min(s.restart.baseMs * 2 ** (rec.starts.length - 1), s.restart.maxMs);
 }
 
 /** Was the last delivered poke answered? Its heartbeat file moved, or the pane showed output after it. */

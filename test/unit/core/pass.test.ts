@@ -53,6 +53,8 @@ function word(e: Effect): string {
     case "setHold":
     case "takeRequest":
       return `${e.kind} ${e.identity}`;
+    case "respawnPane":
+      return `respawnPane ${e.session}`;
     default:
       return `${e.kind} ${e.session}`;
   }
@@ -185,6 +187,15 @@ describe("lifecycle: observation → effects", () => {
     const r = decide(obs);
     expect(r.kinds).toEqual(["saveState", "killSession gt-mayor", "awaitGone gt-mayor", "newSession gt-mayor", "clearFlag cycle", "saveState", "closeMessage m1", "saveState"]);
     expect(r.d.state.requests.get("m1")).toMatchObject({ attempts: 1, done: true, lastError: null });
+  });
+
+  test("a supervised agent's cycle re-spawns its own pane (no kill-session); panes a person added live", () => {
+    const config = defaultConfig();
+    config.supervise = { ...config.supervise, agents: ["mayor"] };
+    const sessions = new Map([["gt-mayor", { ...alive("gt-mayor")[1], paneId: "%7" }]]);
+    const obs = lifecycle([msg("m1", "LIFECYCLE: mayor requesting cycle")], [[agentKey("mayor", "cycle"), flagSet]], { sessions });
+    const r = decide(obs, { config });
+    expect(r.kinds).toEqual(["saveState", "respawnPane gt-mayor", "clearFlag cycle", "saveState", "closeMessage m1", "saveState"]);
   });
 
   test("a flag that is not set: no kill, the attempt counted, the message left open", () => {

@@ -50,6 +50,8 @@ describe("creating the Deacon session", () => {
         ["status-right-length", "50"],
         ["status-interval", "5"],
         ["status-right", "#(gt status-line --session=gt-deacon 2>/dev/null) %H:%M"],
+        // The loop's pane stays when killed, so supervision re-spawns that pane, never a person's.
+        ["remain-on-exit", "on"],
       ],
     });
     // The loop's settings and the command arrive as words: the script itself never changes.
