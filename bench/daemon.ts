@@ -88,11 +88,13 @@ export async function startDaemon(subject: Subject, world: World, opts: StartOpt
   let exited = false;
   void proc.exited.then(() => (exited = true));
   let usable = group;
-  if (group && !inGroup(pid, group)) {
-    // The move can fail silently (a container without cgroup delegation): fall back to /proc ticks.
-    await Bun.sleep(50);
+  if (group) {
+    // The shell moves itself in as it starts (on a loaded machine that can take a while); the move can
+    // also fail silently (a container without cgroup delegation): then fall back to /proc ticks.
+    const deadline = Date.now() + 3000;
+    while (!inGroup(pid, group) && !exited && Date.now() < deadline) await Bun.sleep(20);
     if (!inGroup(pid, group)) {
-      opts.notes?.push(`pid ${pid} did not enter ${group.dir}`);
+      opts.notes?.push(`pid ${pid} did not enter ${group.dir}: /proc ticks for this run`);
       usable = null;
     }
   }

@@ -46,7 +46,7 @@ export function cpuChart(points: ScalingPoint[], title: string, subtitle: string
   }
   out.push(`<line x1="${M.left}" x2="${M.left + pw}" y1="${M.top + ph}" y2="${M.top + ph}" stroke="#333"/>`);
   out.push(`<line x1="${M.left}" x2="${M.left}" y1="${M.top}" y2="${M.top + ph}" stroke="#333"/>`);
-  out.push(`<text x="${M.left + pw / 2}" y="${H - 14}" text-anchor="middle">agent sessions in the town (gtd watches each; the original only the Deacon)</text>`);
+  out.push(`<text x="${M.left + pw / 2}" y="${H - 14}" text-anchor="middle">agents in supervise.agents (the original watches only the Deacon)</text>`);
   out.push(`<text transform="translate(18 ${M.top + ph / 2}) rotate(-90)" text-anchor="middle">CPU ms per heartbeat</text>`);
 
   let legendY = M.top + 8;

@@ -12,8 +12,8 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { supervision, type Supervision } from "./town.ts";
 
-/** The agents' panes run this: alive, idle, no CPU. */
-const IDLE_COMMAND = "sleep 2147483647";
+/** The agents' panes run the fake agent: alive, idle, no CPU, `claude` in /proc. */
+const AGENT_COMMAND = "claude";
 
 export interface World {
   root: string;
@@ -102,8 +102,8 @@ export function createWorld(tools: Tools, agents: number | null): World {
   mkdirSync(tmuxTmpdir, { mode: 0o700 });
   writeFileSync(join(town, "mayor", "town.json"), JSON.stringify({ type: "town", version: 1, name: "bench" }));
   writeExecutable(join(bin, "bd"), fakeBd(tools.bash));
-  // gtd looks the Deacon's command up on PATH each heartbeat; the Deacon session already exists.
-  writeExecutable(join(bin, "claude"), `#!${tools.bash}\nexec sleep 2147483647\n`);
+  // The agent every session runs: argv[0] `claude`, so gtd's process check finds it; a sleep, so no CPU.
+  writeExecutable(join(bin, "claude"), `#!${tools.bash}\nexec -a claude sleep 2147483647\n`);
   writeExecutable(join(shim, "tmux"), tmuxShim(tools.bash, tools.tmux));
 
   const callsFile = join(root, "calls");
@@ -133,6 +133,7 @@ export function createWorld(tools: Tools, agents: number | null): World {
     }
   };
 
+  for (const d of sup.dirs) mkdirSync(d, { recursive: true });
   for (const f of sup.files) {
     mkdirSync(dirname(f.path), { recursive: true });
     writeFileSync(f.path, f.text);
@@ -145,7 +146,7 @@ export function createWorld(tools: Tools, agents: number | null): World {
   tmux(
     "start-server", ";", "set-option", "-g", "exit-empty", "off", ";",
     "set-option", "-g", "default-command", "bash --noprofile --norc",
-    ...sessions.flatMap((s) => [";", "new-session", "-d", "-s", s.name, "-c", s.cwd, IDLE_COMMAND]),
+    ...sessions.flatMap((s) => [";", "new-session", "-d", "-s", s.name, "-c", s.cwd, AGENT_COMMAND]),
   );
 
   const kill = () => {

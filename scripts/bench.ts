@@ -120,7 +120,7 @@ async function main(): Promise<void> {
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
   if (F.scaling.length > 0) {
-    const sub = `median per heartbeat (1s heartbeat, fresh agents: observed, not poked); ${m.nproc} × ${m.model}`;
+    const sub = `1 s heartbeat; agents live and fresh: watched, never restarted or poked; ${m.nproc} cores`;
     writeFileSync(join(outDir, "cpu-per-heartbeat.svg"), cpuChart(F.scaling, "CPU per heartbeat against the number of agents", sub));
   }
   console.log(formatTables(results));
