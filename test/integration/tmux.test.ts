@@ -59,10 +59,13 @@ describe("sessions()", () => {
     for (const name of odd) await t.port.newSession({ name, cwd: t.root, env: {}, argv: ["sleep", "600"] });
     await t.tmux("new-window", "-d", "-t", "=gt-deacon:", "--", "cat");
     await t.port.newSession({ name: "gone", cwd: t.root, env: {}, argv: ["true", "x"] });
+    // tmux marks a pane dead when its pty closes and learns the exit status when it reaps the process,
+    // a moment later: wait for both.
     const s = await waitFor(async () => {
       const m = await t.port.sessions();
-      return m.get("gone")?.paneDead ? m : undefined;
-    }, { what: "dead pane" });
+      const gone = m.get("gone");
+      return gone?.paneDead && gone.deadStatus !== null ? m : undefined;
+    }, { what: "dead pane with its exit status" });
     expect([...s.keys()].sort()).toEqual([...odd, "gone"].sort());
     for (const name of odd) {
       expect(s.get(name)).toEqual({
