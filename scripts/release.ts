@@ -21,7 +21,7 @@ const root = join(import.meta.dir, "..");
 
 /** The flags every gtd binary is built with (scripts/build.ts uses them too, so dev and release agree).
  * Without the autoload ones a compiled binary reads .env and bunfig.toml from the directory it starts in. */
-export const COMPILE_FLAGS = ["--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig", "--minify-syntax"];
+export const COMPILE_FLAGS = ["--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig", "--minify-syntax", "--bytecode", "--format=esm"];
 
 /** Release name → Bun's --target and the npm package holding that target's runtime. */
 export const TARGETS = [
