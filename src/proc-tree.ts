@@ -143,28 +143,45 @@ export function createProcessPort(opts: { root?: string } = {}): ProcessPort {
   const root = opts.root ?? "/proc";
   // Fixed from boot on: read once.
   let bootMs: number | null = null;
+  /** One scan of the process table: every process's stat, or null when /proc cannot be read. */
+  const scan = (): ProcStat[] | null => {
+    try {
+      bootMs ??= parseBootTimeMs(readSmall(join(root, "stat"), PROC_STAT_CAP_BYTES) ?? "");
+      if (bootMs === null) return null;
+      const procs: ProcStat[] = [];
+      for (const entry of readdirSync(root)) {
+        if (!/^\d+$/.test(entry)) continue;
+        const stat = parseStat(readSmall(join(root, entry, "stat"), STAT_CAP_BYTES) ?? "");
+        if (stat) procs.push(stat);
+      }
+      return procs;
+    } catch {
+      return null;
+    }
+  };
+  const argvOf = (pid: number) => {
+    const text = readSmall(join(root, String(pid), "cmdline"), CMDLINE_CAP_BYTES);
+    return text === null ? null : parseCmdline(text);
+  };
+  const find = (procs: ProcStat[], panePid: number, command: string): AgentProcess | null => {
+    if (!Number.isSafeInteger(panePid) || panePid <= 0 || bootMs === null) return null;
+    try {
+      const agent = findAgent(procs, panePid, basename(command), argvOf);
+      return agent ? { pid: agent.pid, startedAtMs: bootMs + Math.round((agent.starttime * 1000) / CLK_TCK) } : null;
+    } catch {
+      return null;
+    }
+  };
   return {
     agentUnder(panePid: number, command: string): AgentProcess | null {
-      try {
-        if (!Number.isSafeInteger(panePid) || panePid <= 0) return null;
-        bootMs ??= parseBootTimeMs(readSmall(join(root, "stat"), PROC_STAT_CAP_BYTES) ?? "");
-        if (bootMs === null) return null;
-        const procs: ProcStat[] = [];
-        for (const entry of readdirSync(root)) {
-          if (!/^\d+$/.test(entry)) continue;
-          const stat = parseStat(readSmall(join(root, entry, "stat"), STAT_CAP_BYTES) ?? "");
-          if (stat) procs.push(stat);
-        }
-        const argvOf = (pid: number) => {
-          const text = readSmall(join(root, String(pid), "cmdline"), CMDLINE_CAP_BYTES);
-          return text === null ? null : parseCmdline(text);
-        };
-        const agent = findAgent(procs, panePid, basename(command), argvOf);
-        if (!agent) return null;
-        return { pid: agent.pid, startedAtMs: bootMs + Math.round((agent.starttime * 1000) / CLK_TCK) };
-      } catch {
-        return null;
-      }
+      if (!Number.isSafeInteger(panePid) || panePid <= 0) return null;
+      const procs = scan();
+      return procs ? find(procs, panePid, command) : null;
+    },
+    // One scan for every pane: /proc is read once a pass, however many agents are supervised.
+    agentsUnder(queries) {
+      const procs = queries.some((q) => q.panePid > 0) ? scan() : null;
+      return queries.map((q) => (procs ? find(procs, q.panePid, q.command) : null));
     },
   };
 }

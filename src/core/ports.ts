@@ -125,6 +125,8 @@ export interface AgentProcess {
 export interface ProcessPort {
   /** The newest process at or under `panePid` whose name is `command`'s basename; null when none. */
   agentUnder(panePid: number, command: string): AgentProcess | null;
+  /** The same for several panes from one read of the process table, in the order asked. */
+  agentsUnder(queries: ReadonlyArray<{ panePid: number; command: string }>): Array<AgentProcess | null>;
 }
 
 export interface MailMessage {

@@ -75,12 +75,10 @@ function observeSupervision(obs: Observation, ports: Ports, config: Config, path
   obs.supervision = { paused: read.paused, holds: read.holds, runs: read.runs, requests: read.requests };
   obs.supervisionProblems = read.problems;
   const sessions = "error" in obs.sessions ? null : obs.sessions;
+  const queries = agents.map((a) => ({ panePid: sessions?.get(a.session)?.panePid ?? 0, command: a.command[0] ?? "" }));
+  const found = ports.procs.agentsUnder(queries);
   const procs = new Map<string, AgentProcess | null>();
-  for (const a of agents) {
-    const pid = sessions?.get(a.session)?.panePid ?? 0;
-    const command = a.command[0] ?? "";
-    procs.set(a.identity, pid > 0 && command ? ports.procs.agentUnder(pid, command) : null);
-  }
+  agents.forEach((a, i) => procs.set(a.identity, found[i] ?? null));
   obs.procs = procs;
 }
 

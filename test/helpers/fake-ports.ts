@@ -168,6 +168,9 @@ export function fakeProcs(): FakeProcs {
       const found = agents.get(panePid);
       return found ? { ...found } : null;
     },
+    agentsUnder(queries) {
+      return queries.map((q) => this.agentUnder(q.panePid, q.command));
+    },
   };
 }
 

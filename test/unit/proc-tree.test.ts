@@ -108,6 +108,25 @@ describe("createProcessPort over a /proc-shaped directory", () => {
     expect(CLK_TCK).toBe(100);
   });
 
+  test("several panes from one read of the process table, in the order asked", () => {
+    proc(100, "bash", 1, 500, ["bash"]);
+    proc(101, "claude", 100, 1_000, ["claude"]);
+    proc(200, "bash", 1, 600, ["bash"]);
+    proc(300, "bash", 1, 700, ["bash"]);
+    proc(301, "agent", 300, 2_000, ["agent"]);
+    const port = createProcessPort({ root });
+    const found = port.agentsUnder([
+      { panePid: 300, command: "agent" },
+      { panePid: 200, command: "claude" },
+      { panePid: 100, command: "claude" },
+      { panePid: 0, command: "claude" },
+    ]);
+    expect(found.map((f) => f?.pid ?? null)).toEqual([301, null, 101, null]);
+    // The same answers as one pane at a time.
+    expect(found[2]).toEqual(port.agentUnder(100, "claude"));
+    expect(port.agentsUnder([])).toEqual([]);
+  });
+
   test("never throws: no boot time, garbage stat, no /proc, a bad pane pid", () => {
     proc(100, "bash", 1, 500);
     writeFileSync(join(root, "100", "stat"), "garbage");

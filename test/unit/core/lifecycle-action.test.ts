@@ -74,7 +74,7 @@ function setup(over: { config?: Partial<Config>; dryRun?: boolean; signal?: Abor
       pokeVerified: async (n, t) => (f.tmux.push(`poke ${n} ${t}`), { kind: "consumed" }),
     },
     store: fakeStore(town),
-    procs: { agentUnder: () => null },
+    procs: { agentUnder: () => null, agentsUnder: (qs) => qs.map(() => null) },
   };
   const config = { ...defaultConfig(), ...over.config };
   const ctx = newTickContext({ ports, config, paths: townPaths(town), state: emptyState(), dryRun: over.dryRun ?? false, ...(over.signal ? { signal: over.signal } : {}) });

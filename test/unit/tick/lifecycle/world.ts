@@ -100,7 +100,7 @@ export function ports(w: World): Ports {
       respawnPane: async (p) => (w.tmux.push(`respawn ${p}`), { ok: true }),
       pokeVerified: async (n) => (w.tmux.push(`poke ${n}`), { kind: "consumed" }),
     },
-    procs: { agentUnder: () => null },
+    procs: { agentUnder: () => null, agentsUnder: (qs) => qs.map(() => null) },
     store: {
       ...store,
       saveState: (s) => {
