@@ -17,6 +17,9 @@ import { resolveAgent } from "../core/identity.ts";
 
 export async function observe(kind: PassKind, ports: Ports, config: Config, paths: TownPaths, state: DaemonState, signal: AbortSignal): Promise<Observation> {
   const obs = emptyObservation(kind, ports.clock.now());
+  // The inbox command starts first and runs beside the tmux and file reads: on SIGUSR1 it is what the
+  // agent waits for, so it should not queue behind them.
+  const inbox = signal.aborted ? null : readInbox(ports, signal);
   try {
     obs.sessions = await ports.tmux.sessions();
   } catch (err) {
@@ -27,18 +30,20 @@ export async function observe(kind: PassKind, ports: Ports, config: Config, path
     await observeClients(obs, ports);
   }
   observeSupervision(obs, ports, config, paths);
-  if (!signal.aborted) {
-    try {
-      obs.inbox = await ports.mailbox.inbox(signal);
-    } catch (err) {
-      // Shutdown killed the inbox command: that is not a mailbox failure worth a line.
-      obs.inbox = signal.aborted ? null : { error: errorText(err) };
-    }
-  }
+  obs.inbox = inbox === null ? null : await inbox;
   obs.agents = observeAgents(obs, ports, config, paths, state);
   // Read last: a shutdown asked during the reads (the inbox can take seconds) starts nothing new either.
   obs.stopping = signal.aborted;
   return obs;
+}
+
+/** The inbox, or why it could not be read; null when shutdown killed the command (not worth a line). */
+async function readInbox(ports: Ports, signal: AbortSignal): Promise<Observation["inbox"]> {
+  try {
+    return await ports.mailbox.inbox(signal);
+  } catch (err) {
+    return signal.aborted ? null : { error: errorText(err) };
+  }
 }
 
 function observeTown(obs: Observation, ports: Ports, config: Config, paths: TownPaths): void {
