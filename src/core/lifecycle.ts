@@ -16,7 +16,7 @@
 import { formatGoDuration } from "../duration.ts";
 import type { Config } from "../config/index.ts";
 import { rateKey } from "./decision.ts";
-import { resolveAgent } from "./identity.ts";
+import { resolveAgent, type AgentSpec } from "./identity.ts";
 import { judgeRequest, LEDGER_CAP, makeRoom, pickRequests, pruneAfterMs, pruneLedger, type Pick, type RequestEntry } from "./ledger.ts";
 import { handleRequest, INBOX_ERROR_WINDOW_MS, once, tell, type RequestTitle } from "./lifecycle-request.ts";
 import { messageIdProblem } from "./message-id.ts";
@@ -85,14 +85,14 @@ export function selectRequests(messages: readonly MailMessage[], ledger: Map<str
   return { requests, badIds, pick: pickRequests(ids, ledger, MAX_REQUESTS_PER_PASS, room), present };
 }
 
-/** The agents (canonical identity) and actions the picked requests name, for observe to read. */
-export function requestedAgents(sel: Selection, townRoot: string): Array<{ identity: string; action: LifecycleAction }> {
-  const out: Array<{ identity: string; action: LifecycleAction }> = [];
+/** The agents (resolved) and actions the picked requests name, for observe to read. */
+export function requestedAgents(sel: Selection, townRoot: string): Array<{ spec: AgentSpec; action: LifecycleAction }> {
+  const out: Array<{ spec: AgentSpec; action: LifecycleAction }> = [];
   for (const id of sel.pick.ids) {
     const parsed = sel.requests.get(id)?.parsed;
     if (!parsed || "error" in parsed) continue;
     const spec = resolveAgent(parsed.identity, townRoot);
-    if (!("error" in spec)) out.push({ identity: spec.identity, action: parsed.action });
+    if (!("error" in spec)) out.push({ spec, action: parsed.action });
   }
   return out;
 }

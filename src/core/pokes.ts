@@ -39,11 +39,12 @@ export function* pokeAgents(d: Draft): Decide {
     return;
   }
   const book = clampToConfig(d.state.backoff ?? new Map(), d.config.backoff);
+  const supervised = new Set(supervisedAgents(d.config, d.paths).map((a) => a.identity));
   try {
     warnRigs(d);
     for (const target of pokeTargets(d.config, d.paths, d.obs.rigs)) {
       if (d.stopping) break; // shutdown: no new poke starts
-      yield* pokeOne(d, target, book);
+      yield* pokeOne(d, target, book, supervised.has(target.id));
     }
   } finally {
     d.state.backoff = book;
@@ -62,7 +63,8 @@ function warnRigs(d: Draft): void {
   if (d.memory.shouldSay(noneKey, d.nowMs)) say(d, STEP, "skipped", "No rigs discovered, no witnesses to poke", { source: found.source });
 }
 
-function* pokeOne(d: Draft, t: PokeTarget, book: Map<string, BackoffState>): Decide {
+/** `supervised`: the agent's pokes are verified and judged (supervise.ts). */
+function* pokeOne(d: Draft, t: PokeTarget, book: Map<string, BackoffState>, supervised: boolean): Decide {
   const info = d.sessions?.get(t.session);
   if (!info) return say(d, STEP, "skipped", t.absent, { agent: t.id, session: t.session });
   if (info.paneDead) {
@@ -97,7 +99,6 @@ function* pokeOne(d: Draft, t: PokeTarget, book: Map<string, BackoffState>): Dec
   }
 
   if (d.stopping) return;
-  const supervised = supervisedAgents(d.config, d.paths).some((a) => a.identity === t.id);
   const rec = supervised ? recordOf(d, t.id) : undefined;
   // A new poke would replace the last one before it could be judged (supervise.ts): never hung, however silent.
   if (rec && awaitingAnswer(rec, d.nowMs)) {

@@ -67,13 +67,15 @@ export function* supervise(d: Draft): Decide {
   }
   if (d.sessions === null) return; // nothing is known this pass; observeSessions said so
   const s = superviseSettings(d.config);
+  // Each poked agent's heartbeat file: a poke counts as answered when it moves.
+  const heartbeatFiles = new Map(pokeTargets(d.config, d.paths, d.obs.rigs).map((t) => [t.id, t.freshnessFile]));
   for (const agent of supervisedAgents(d.config, d.paths)) {
     if (d.stopping) break;
-    yield* superviseOne(d, agent, s);
+    yield* superviseOne(d, agent, s, heartbeatFiles);
   }
 }
 
-function* superviseOne(d: Draft, agent: SupervisedAgent, s: SuperviseSettings): Decide {
+function* superviseOne(d: Draft, agent: SupervisedAgent, s: SuperviseSettings, heartbeatFiles: ReadonlyMap<string, string>): Decide {
   const id = agent.identity;
   const rec = recordOf(d, id);
   const paused = isPaused(d, id);
@@ -86,13 +88,12 @@ function* superviseOne(d: Draft, agent: SupervisedAgent, s: SuperviseSettings): 
       say(d, STEP, "reset", `Reset ${agent.Name}: hold, restart count and delay cleared (gtd reset)`, { agent: id });
       endHold(rec);
       rec.starts = [];
-      rec.delayMs = 0;
     } else manualRestart = true;
     yield* act(d, { kind: "takeRequest", identity: id, request: r.kind, step: STEP });
   }
 
   countRuns(d, agent, rec, s);
-  if (d.obs.kind === "heartbeat") judgePoke(d, agent, rec, info);
+  if (d.obs.kind === "heartbeat") judgePoke(d, rec, info, heartbeatFiles.get(id));
   if (rec.heldUntilMs !== null && !isHeld(rec, d.nowMs)) {
     say(d, STEP, "released", `${agent.Name}'s crash-loop hold is over; it may run again`, { agent: id });
     endHold(rec);
@@ -155,8 +156,8 @@ function endHold(rec: AgentRecord): void {
 
 /**
  * Starts and exits, including the restarts the in-pane loop does by itself: the loop counts its runs in
- * the exit file, and a new agent process (a new start time) is a new run. The delay shown is the loop's:
- * base, doubling per quick restart, up to max.
+ * the exit file. A new agent process (a new start time) starts its record afresh: the old one's pokes
+ * say nothing about it.
  */
 function countRuns(d: Draft, agent: SupervisedAgent, rec: AgentRecord, s: SuperviseSettings): void {
   const loop = d.obs.supervision.runs.get(agent.identity);
@@ -192,10 +193,9 @@ function restartDelayMs(d: Draft, rec: AgentRecord, s: SuperviseSettings): numbe
 }
 
 /** Was the last delivered poke answered? Its heartbeat file moved, or the pane showed output after it. */
-function judgePoke(d: Draft, agent: SupervisedAgent, rec: AgentRecord, info: SessionInfo | undefined): void {
+function judgePoke(d: Draft, rec: AgentRecord, info: SessionInfo | undefined, heartbeatFile: string | undefined): void {
   if (rec.lastPokeMs === null || rec.pokeAnswered !== null) return;
-  const target = pokeTargets(d.config, d.paths, d.obs.rigs).find((t) => t.id === agent.identity);
-  const stamp = target ? d.obs.stamps.get(target.freshnessFile) : undefined;
+  const stamp = heartbeatFile === undefined ? undefined : d.obs.stamps.get(heartbeatFile);
   const wrote = stamp?.kind === "at" && stamp.ms > rec.lastPokeMs;
   const spoke = info?.activityMs != null && info.activityMs > rec.lastPokeMs + ECHO_MS;
   if (wrote || spoke) {

@@ -13,7 +13,6 @@ import { supervisedAgents } from "../core/supervise-set.ts";
 import { draftState, type DaemonState } from "../core/state.ts";
 import { pokeTargets } from "../core/targets.ts";
 import type { TownPaths } from "../town.ts";
-import { resolveAgent } from "../core/identity.ts";
 
 export async function observe(kind: PassKind, ports: Ports, config: Config, paths: TownPaths, state: DaemonState, signal: AbortSignal): Promise<Observation> {
   const obs = emptyObservation(kind, ports.clock.now());
@@ -62,10 +61,7 @@ function observeTown(obs: Observation, ports: Ports, config: Config, paths: Town
   obs.slots = slots;
 }
 
-/**
- * Supervision: the operator's files, the agent process under each supervised pane (/proc, no
- * subprocess), and, for a heartbeat, every tmux client (one list-clients call) for the poke deferral.
- */
+/** Every tmux client, one list-clients call, for the poke deferral; null when the list failed. */
 async function observeClients(obs: Observation, ports: Ports): Promise<void> {
   try {
     obs.clients = await ports.tmux.clients();
@@ -74,6 +70,7 @@ async function observeClients(obs: Observation, ports: Ports): Promise<void> {
   }
 }
 
+/** Supervision: the operator's files and the agent process under each supervised pane (one /proc scan). */
 function observeSupervision(obs: Observation, ports: Ports, config: Config, paths: TownPaths): void {
   const agents = supervisedAgents(config, paths);
   const read = ports.store.supervisionFiles(agents.map((a) => a.identity));
@@ -92,11 +89,9 @@ function observeAgents(obs: Observation, ports: Ports, config: Config, paths: To
   const agents = new Map<string, AgentFacts>();
   if (obs.inbox === null || "error" in obs.inbox) return agents;
   const sel = selectRequests(obs.inbox.messages, draftState(state).requests, obs.nowMs, config);
-  for (const { identity, action } of requestedAgents(sel, paths.root)) {
-    const key = agentKey(identity, action);
-    if (agents.has(key)) continue;
-    const spec = resolveAgent(identity, paths.root);
-    if (!("error" in spec)) agents.set(key, ports.store.agentFacts(spec, action));
+  for (const { spec, action } of requestedAgents(sel, paths.root)) {
+    const key = agentKey(spec.identity, action);
+    if (!agents.has(key)) agents.set(key, ports.store.agentFacts(spec, action));
   }
   return agents;
 }
