@@ -12,6 +12,7 @@
 import { closeSync, constants, existsSync, lstatSync, mkdirSync, openSync, readdirSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import * as v from "valibot";
+import { exitFile as loopExitFile, holdFile as loopHoldFile, superviseDir } from "./core/agent-loop.ts";
 import { resolveAgent } from "./core/identity.ts";
 import { GtdError, errorText } from "./errors.ts";
 import { quote } from "./quote.ts";
@@ -109,10 +110,11 @@ export function prepareSuperviseDir(paths: TownPaths): string | null {
 
 export function superviseFiles(paths: TownPaths): SuperviseFiles {
   const root = paths.root;
-  const dir = join(paths.daemonDir, "supervise");
+  // The same names the in-pane loop is given (core/agent-loop.ts): what it waits on and writes.
+  const dir = superviseDir(paths.daemonDir);
   const requestsDir = join(dir, "requests");
-  const holdFile = (id: string) => join(dir, `${id}.hold`);
-  const exitFile = (id: string) => join(dir, `${id}.exit`);
+  const holdFile = (id: string) => loopHoldFile(paths.daemonDir, id);
+  const exitFile = (id: string) => loopExitFile(paths.daemonDir, id);
   const requestFile = (id: string, kind: RequestKind) => join(requestsDir, `${id}.${kind}`);
   const problem = () => outsideTown(root, requestsDir);
 
