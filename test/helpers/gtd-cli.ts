@@ -92,10 +92,24 @@ export function procState(pid: number): string | null {
   return procStatFields(pid)?.[0] ?? null;
 }
 
-/** Exists and is not a zombie. */
+/**
+ * Exists and is not a zombie. A killed multi-threaded process (gtd is one) shows its leader as a zombie
+ * while its other threads are still exiting, and its files, the town's lock among them, are closed only
+ * when the last thread is gone: it counts as alive until then.
+ */
 export function procAlive(pid: number): boolean {
   const st = procState(pid);
-  return st !== null && st !== "Z" && st !== "X";
+  if (st === null || st === "X") return false;
+  if (st !== "Z") return true;
+  try {
+    return readdirSync(`/proc/${pid}/task`).some((tid) => {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+      const state = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[0];
+      return state !== "Z" && state !== "X";
+    });
+  } catch {
+    return false; // gone while we looked
+  }
 }
 
 /** Parent PID from /proc/<pid>/stat, or null. */
