@@ -13,6 +13,7 @@ import { EXIT, GtdError } from "./errors.ts";
 import { COMMANDS, subCommands } from "./cli/commands.ts";
 import { helpText, stripAnsi, usageLine } from "./cli/examples.ts";
 import { strictFlags, usageLineFor } from "./cli/flags.ts";
+import { writeErr, writeOut } from "./output.ts";
 import pkg from "../package.json" with { type: "json" };
 
 /** The commit, stamped by `bun build --define` (scripts/build.ts, release.ts); undefined when run from source. */
@@ -34,7 +35,7 @@ async function entry(argv: string[]): Promise<number> {
   if (argv[0] === "help" || (isHelp(argv[0]) && argv.length > 1)) argv = [...argv.slice(1), "--help"];
   // citty's rule (runMain): --version alone. Ours, not meta.version: it carries the commit.
   if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-v")) {
-    process.stdout.write(`${VERSION}\n`);
+    writeOut(`${VERSION}\n`);
     return EXIT.ok;
   }
   try {
@@ -43,7 +44,7 @@ async function entry(argv: string[]): Promise<number> {
     const code = err instanceof Error && err.name === "CLIError" ? (err as Error & { code?: string }).code : undefined;
     // No command: `gtd` (a usage error, as the original) or `gtd --help`.
     if (code === "E_NO_COMMAND") {
-      process.stdout.write(`${await helpText(main)}\n`);
+      writeOut(`${await helpText(main)}\n`);
       return argv.some(isHelp) ? EXIT.ok : EXIT.usage;
     }
     if (code === "E_UNKNOWN_COMMAND") {
@@ -60,22 +61,22 @@ try {
   process.exitCode = await entry(process.argv.slice(2));
 } catch (err) {
   if (err instanceof GtdError) {
-    process.stderr.write(`${err.oneLine()}\n`);
+    writeErr(`${err.oneLine()}\n`);
     // A wrong word on the command line (unknown option, missing argument): show what the command takes.
     const usage = usageLineFor(err);
-    if (usage) process.stderr.write(`${usage}\n`);
+    if (usage) writeErr(`${usage}\n`);
     process.exitCode = err.exitCode;
   } else if (err instanceof Error && err.name === "CLIError") {
-    process.stderr.write(`gtd: ${stripAnsi(err.message)} (see gtd --help)\n`);
+    writeErr(`gtd: ${stripAnsi(err.message)} (see gtd --help)\n`);
     process.exitCode = EXIT.usage;
   } else if (err instanceof Error && typeof (err as NodeJS.ErrnoException).code === "string" && (err as NodeJS.ErrnoException).path) {
     // A filesystem refusal (EACCES, EROFS, ENOSPC...): name the file, it is what the user can fix.
     const e = err as NodeJS.ErrnoException;
-    process.stderr.write(`gtd: ${e.syscall ?? "access"} ${e.path}: ${e.code} (check the path's permissions and free space)\n`);
+    writeErr(`gtd: ${e.syscall ?? "access"} ${e.path}: ${e.code} (check the path's permissions and free space)\n`);
     process.exitCode = EXIT.error;
   } else {
     // Never a stack trace on the user's terminal; the message is enough to report.
-    process.stderr.write(`gtd: unexpected error: ${err instanceof Error ? err.message : String(err)} (please report it)\n`);
+    writeErr(`gtd: unexpected error: ${err instanceof Error ? err.message : String(err)} (please report it)\n`);
     process.exitCode = EXIT.error;
   }
 }

@@ -1,6 +1,7 @@
 /** Arguments every command shares, and the helpers that turn them into a town. */
 import { GtdError } from "../errors.ts";
 import { townPaths, findTownRoot, type TownPaths } from "../town.ts";
+import { writeOut } from "../output.ts";
 
 export const townArg = {
   town: {
@@ -22,5 +23,5 @@ export function townFromArgs(args: { town?: string | boolean | undefined }): Tow
 
 /** Print to stdout; commands return their exit code instead of calling process.exit. */
 export function out(line = ""): void {
-  process.stdout.write(`${line}\n`);
+  writeOut(`${line}\n`);
 }

@@ -6,6 +6,7 @@
 import type { ArgsDef, CommandDef, SubCommandsDef } from "citty";
 import { helpText, usageLine } from "./examples.ts";
 import { strictFlags } from "./flags.ts";
+import { writeOut } from "../output.ts";
 
 type Loader = () => Promise<CommandDef<ArgsDef>>;
 const load = (p: Promise<{ default: unknown }>) => p.then((m) => m.default as CommandDef<ArgsDef>);
@@ -55,7 +56,7 @@ export function subCommands(parent: CommandDef<ArgsDef>, onResult: (result: unkn
         plugins: [...(cmd.plugins ?? []), strictFlags(`gtd ${name}`, args, () => usageLine(cmd, parent))],
         async run(ctx) {
           if (ctx.args.help) {
-            process.stdout.write(`${await helpText(cmd, parent)}\n`);
+            writeOut(`${await helpText(cmd, parent)}\n`);
             return onResult(0);
           }
           onResult(await run?.(ctx));

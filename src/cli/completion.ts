@@ -5,6 +5,7 @@ import { GtdError } from "../errors.ts";
 import { out, townArg, townFromArgs } from "./args.ts";
 import { COMMANDS } from "./commands.ts";
 import { operatorFor } from "./supervise-args.ts";
+import { writeOut } from "../output.ts";
 
 const SHELLS = { bash: bashScript, zsh: zshScript, fish: fishScript } as const;
 
@@ -39,7 +40,7 @@ export default defineCommand({
     }
     const shell = args.shell as keyof typeof SHELLS | undefined;
     if (!shell || !(shell in SHELLS)) throw new GtdError("USAGE", `which shell? ${JSON.stringify(args.shell ?? "")}`, "gtd completion bash|zsh|fish");
-    process.stdout.write(SHELLS[shell](await commandSpecs()));
+    writeOut(SHELLS[shell](await commandSpecs()));
     return 0;
   },
 });

@@ -1,5 +1,6 @@
 /** --help text: citty's usage, then an Examples block of the commands people actually type. */
 import { renderUsage, type ArgsDef, type CommandDef } from "citty";
+import { stdoutIsTerminal } from "../output.ts";
 
 export const EXAMPLES: Record<string, string[]> = {
   gtd: [
@@ -39,7 +40,7 @@ export const stripAnsi = (s: string): string => s.replace(/\u001b\[[0-9;]*m/g, "
 export async function helpText(cmd: CommandDef<ArgsDef>, parent?: CommandDef<ArgsDef>): Promise<string> {
   const meta = (typeof cmd.meta === "function" ? await cmd.meta() : await cmd.meta) ?? {};
   const text = `${(await renderUsage(cmd, parent)).trimEnd()}\n${examplesBlock(meta.name ?? "gtd")}`;
-  return process.stdout.isTTY ? text : stripAnsi(text);
+  return (await stdoutIsTerminal()) ? text : stripAnsi(text);
 }
 
 /** The USAGE line alone, plain: what follows an error about the shape of a command line. */

@@ -3,6 +3,7 @@ import { existsSync } from "node:fs";
 import { GtdError } from "../errors.ts";
 import { follow, lastLines, lineSplitter, logLineAsJson } from "../log-tail.ts";
 import { out, townArg, townFromArgs } from "./args.ts";
+import { writeOut } from "../output.ts";
 
 export default defineCommand({
   meta: { name: "logs", description: "Show the daemon log (daemon/daemon.log)" },
@@ -25,7 +26,7 @@ export default defineCommand({
     const stop = new AbortController();
     process.once("SIGINT", () => stop.abort());
     process.once("SIGTERM", () => stop.abort());
-    await follow(paths.logFile, args.json ? lineSplitter(show) : (s) => process.stdout.write(s), stop.signal);
+    await follow(paths.logFile, args.json ? lineSplitter(show) : writeOut, stop.signal);
     return 0;
   },
 });

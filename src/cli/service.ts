@@ -11,6 +11,7 @@ import { installService, renderService, uninstallService } from "../service/inst
 import type { ServiceKind, ServiceScope, ServiceSpec } from "../service/units.ts";
 import type { TownPaths } from "../town.ts";
 import { out, townArg, townFromArgs } from "./args.ts";
+import { writeOut } from "../output.ts";
 
 const ACTIONS = ["print", "install", "uninstall"] as const;
 
@@ -40,7 +41,7 @@ export default defineCommand({
     }
     const spec = await serviceSpec(paths, kind, scope);
     if (action === "print") {
-      process.stdout.write(renderService(spec));
+      writeOut(renderService(spec));
       return 0;
     }
     const probe = probeDaemon(paths);

@@ -6,6 +6,7 @@ import { runDaemon } from "../daemon/run.ts";
 import { GtdError } from "../errors.ts";
 import { logLine, stderrIsFile } from "../log.ts";
 import { out, townArg, townFromArgs } from "./args.ts";
+import { writeErr } from "../output.ts";
 
 export default defineCommand({
   meta: { name: "start", description: "Start the daemon (in the background unless --foreground)" },
@@ -23,7 +24,7 @@ export default defineCommand({
       } catch (err) {
         // Launched by `gtd start`, our stderr is the log: say it as a log line (the starter tells the user).
         if (!(err instanceof GtdError) || !stderrIsFile(paths.logFile)) throw err;
-        process.stderr.write(logLine(`Not starting: ${err.message}`));
+        writeErr(logLine(`Not starting: ${err.message}`));
         return err.exitCode;
       }
     }

@@ -29,6 +29,7 @@ import { PassQueue, type PassKind } from "./pass-queue.ts";
 import { createReporting, type Reporting } from "./reporting.ts";
 import { startSchedule, type Schedule } from "../schedule.ts";
 import { buildPorts } from "./wiring.ts";
+import { writeErr } from "../output.ts";
 
 export interface RunDaemonOptions {
   paths: TownPaths;
@@ -78,7 +79,7 @@ export async function runDaemon(opts: RunDaemonOptions): Promise<number> {
     files: config.log.files,
     format: config.log.format,
     clock: { now: () => Date.now() },
-    mirror: opts.mirror && !stderrIsLog ? (line) => process.stderr.write(line) : undefined,
+    mirror: opts.mirror && !stderrIsLog ? writeErr : undefined,
     // Launched by `gtd start`, stderr is the log file: after a rotation it would point at daemon.log.1
     // (and later at a deleted file), losing any crash output. Re-point it at the new daemon.log.
     onRotate: stderrIsLog ? () => redirectStderr(paths.logFile) : undefined,

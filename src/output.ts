@@ -1,0 +1,57 @@
+/**
+ * Standard output and error for every command and the daemon's mirror. Not `process.stdout`: the first
+ * touch of `process.stdout` or `process.stderr` (even `.isTTY`) builds Node's stream machinery, which in
+ * a compiled binary costs about 10 ms of CPU, most of what a hook command like `gtd signal` spent (a
+ * trivial compiled binary: 13.4 ms with `process.stdout.write`, 2.8–3.9 ms with a direct write;
+ * BENCHMARKS.md).
+ *
+ * Writes are synchronous `write(2)`s: in order, complete before the next line of code, so a
+ * `process.exit` anywhere (the daemon stepping down, a fatal error) loses nothing already written.
+ * A reader that went away (`gtd status | head -1`) ends that stream quietly, as for any well-behaved CLI.
+ */
+import { writeSync } from "node:fs";
+
+const closed = new Set<number>();
+/** A non-blocking pipe that is full answers EAGAIN: wait this long and try again (see `writeAll`). */
+const FULL_PIPE_WAIT_MS = 5;
+/** ...at most this many times (10 s in all): a reader that stopped reading must not hold gtd forever. */
+const FULL_PIPE_TRIES = 2000;
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
+function writeAll(fd: number, text: string): void {
+  if (text === "" || closed.has(fd)) return;
+  let rest = Buffer.from(text);
+  let tries = 0;
+  while (rest.length > 0) {
+    try {
+      rest = rest.subarray(writeSync(fd, rest));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "EAGAIN" && ++tries < FULL_PIPE_TRIES) {
+        Atomics.wait(pause, 0, 0, FULL_PIPE_WAIT_MS);
+        continue;
+      }
+      // EPIPE (the reader left), EBADF (no such stream), or a reader that stopped: nothing more goes there.
+      closed.add(fd);
+      return;
+    }
+  }
+}
+
+/** Text to standard output, as given (no newline added). */
+export function writeOut(text: string): void {
+  writeAll(1, text);
+}
+
+/** Text to standard error, as given (no newline added). */
+export function writeErr(text: string): void {
+  writeAll(2, text);
+}
+
+/**
+ * Is standard output a terminal (colours, tables)? node:tty is loaded only here, on demand: importing it
+ * costs a command about 3 ms of CPU, so `--json` and the other plain outputs never pay it.
+ */
+export async function stdoutIsTerminal(): Promise<boolean> {
+  const { isatty } = await import("node:tty");
+  return isatty(1);
+}
