@@ -2,6 +2,7 @@
  * Every subprocess gtd runs goes through here: an argv array (never a shell string built from data),
  * a timeout, an optional abort signal, a cap on captured output, and a result instead of an exception.
  */
+import type { Subprocess } from "bun";
 import { isDirectory } from "./store.ts";
 import type { RunOptions, RunResult, Runner } from "./ports.ts";
 /** The Runner type lives with the ports; re-exported for the adapters that implement it. */
@@ -22,8 +23,8 @@ class Capture {
   private bytes = 0;
   constructor(readonly capBytes: number) {}
   /** Keeps the chunk; false (keeping nothing of it) when it would pass the cap. */
-  add(chunk: Buffer | string): boolean {
-    const b = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
+  add(chunk: Uint8Array): boolean {
+    const b = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     if (this.bytes + b.length > this.capBytes) return false;
     this.chunks.push(b);
     this.bytes += b.length;
@@ -33,15 +34,6 @@ class Capture {
   text(): string {
     return Buffer.concat(this.chunks).toString("utf8");
   }
-}
-
-/**
- * zx keeps every chunk of output in its `store` (twice: per stream and in `stdall`) until the process
- * ends. Arrays that keep nothing make Capture the only copy, so the cap really bounds memory.
- */
-function discardingStore() {
-  const sink = () => Object.assign([] as Array<string | Buffer>, { push: () => 0 });
-  return { stdout: sink(), stderr: sink(), stdall: sink() };
 }
 
 /**
@@ -58,113 +50,125 @@ function killGroup(pid: number | undefined): void {
   }
 }
 
-/** bash, looked up once: zx's quote writes bash (`$'…'`), which plain sh would misread. */
-let bashPath: string | undefined;
-
 /**
- * The real runner: zx, loaded lazily so commands that never spawn do not pay for importing it.
+ * The real runner: the argv is executed directly (Bun.spawn, no shell between), so nothing in it is ever
+ * read as shell syntax and each call costs one process. Not zx, which the design names for processes:
+ * zx runs every command through bash and builds a ProcessPromise, node:child_process and stream adapters
+ * around it, and in the daemon that was half of each heartbeat's CPU (BENCHMARKS.md, experiment E1:
+ * 30.5 → 15.8 ms per heartbeat, 70.6 → 54.9 MiB) for nothing the heartbeat used: gtd never needs a
+ * pipeline, a glob or a template, only argv in, output and status out.
  *
- * zx spawns the command through bash, the argv quoted element by element by zx's own `quote`, one simple
- * command that bash execs in place. zx's options carry the rest: `timeout`, `nothrow` (a result, never an
- * exception), `quiet`, `signal`, `detached`. What zx does not do is done around it, each step saying why:
- * the group is killed when the child exits, output is capped, and abort and timeout kill with SIGKILL.
+ * What a supervisor needs around a child is done here, each step saying why: its own session, a timeout
+ * and an abort that kill the whole group with SIGKILL, output capped, the group killed when the child
+ * exits so nothing of it outlives the call, and a result instead of an exception.
  */
 export const runCommand: Runner = async (argv, opts) => {
   if (opts.signal?.aborted) return { code: null, stdout: "", stderr: "aborted", timedOut: false, notFound: false };
   if (opts.cwd !== undefined && !isDirectory(opts.cwd)) {
     return { code: null, stdout: "", stderr: `working directory does not exist: ${opts.cwd}`, timedOut: false, notFound: false };
   }
-  const { $, quote, which } = await import("zx");
-  bashPath ??= which.sync("bash", { nothrow: true }) ?? "bash";
+  let child: Subprocess<"ignore" | Blob, "pipe", "pipe">;
+  try {
+    child = Bun.spawn(argv, {
+      cwd: opts.cwd ?? process.cwd(),
+      env: opts.env ? definedOnly({ ...process.env, ...opts.env }) : definedOnly(process.env),
+      // Without input the command reads end-of-file: an open, silent stdin would hold it to the timeout.
+      stdin: opts.input === undefined ? "ignore" : new Blob([opts.input]),
+      stdout: "pipe",
+      stderr: "pipe",
+      // Its own session (setsid): no controlling terminal, so nothing (ssh asking for a passphrase or a
+      // host key under `start --foreground`) can wait on a prompt until the timeout, a Ctrl-C meant for
+      // the daemon does not hit the child mid-action, and a kill reaches the whole process group.
+      detached: true,
+    });
+  } catch (err) {
+    return cannotStart(argv[0] ?? "", err as NodeJS.ErrnoException);
+  }
+  const pid = child.pid;
   const out = new Capture(opts.stdoutCapBytes ?? STDOUT_CAP_BYTES);
   const err = new Capture(opts.stderrCapBytes ?? STDERR_CAP_BYTES);
   let exceeded: RunResult["outputExceeded"];
   let timedOut = false;
   let exited = false;
-
-  const proc = $({
-    // Every option zx would otherwise take from its defaults or from ZX_* environment variables.
-    shell: bashPath,
-    quote,
-    prefix: "",
-    postfix: "",
-    preferLocal: false,
-    cwd: opts.cwd ?? process.cwd(),
-    env: opts.env ? { ...process.env, ...opts.env } : process.env,
-    // Without input the command reads end-of-file: an open, silent stdin would hold it to the timeout.
-    stdio: [opts.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
-    input: opts.input,
-    timeout: opts.timeoutMs,
-    timeoutSignal: "SIGKILL",
-    // zx calls this for its timeout only (nothing here kills through zx): the whole group, not just the
-    // child, and without zx's default `ps` walk (a process per kill, and it reaches setsid'd daemons).
-    kill: async () => {
-      if (exited) return;
-      timedOut = true;
-      killGroup(pid);
-    },
-    signal: opts.signal,
-    nothrow: true,
-    quiet: true,
-    verbose: false,
-    store: discardingStore(),
-    // Its own session: no controlling terminal, so nothing (ssh asking for a passphrase or a host key
-    // under `start --foreground`) can wait on a prompt until the timeout, a Ctrl-C meant for the
-    // daemon does not hit the child mid-action, and a kill reaches the whole process group.
-    detached: true,
-  })`${argv}`;
-  const pid = proc.pid;
+  const readers = [child.stdout.getReader(), child.stderr.getReader()];
+  const stopReading = () => {
+    for (const r of readers) r.cancel().catch(() => {});
+  };
 
   // Past a cap, the output is incomplete and the command is flooding: kill it, stop reading.
-  const collect = (capture: Capture, stream: "stdout" | "stderr") => (chunk: Buffer | string) => {
-    if (exceeded || capture.add(chunk)) return;
-    exceeded = { stream, capBytes: capture.capBytes };
-    killGroup(pid);
-    proc.stdout?.destroy();
-    proc.stderr?.destroy();
+  const pump = async (reader: ChunkReader, capture: Capture, stream: "stdout" | "stderr") => {
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done || value === undefined || exceeded) return;
+        if (capture.add(value)) continue;
+        exceeded = { stream, capBytes: capture.capBytes };
+        killGroup(pid);
+        stopReading();
+        return;
+      }
+    } catch {
+      // Cancelled (cap, or the drain below): what was read is kept.
+    }
   };
-  proc.stdout?.on("data", collect(out, "stdout"));
-  proc.stderr?.on("data", collect(err, "stderr"));
-  // A command that exits without reading all its input is not an error of the call (EPIPE).
-  proc.child?.stdin?.on("error", () => {});
+  const reading = Promise.all([pump(readers[0]!, out, "stdout"), pump(readers[1]!, err, "stderr")]);
 
-  // zx sends SIGTERM to the group on abort, which a command may ignore.
+  // The timeout and an abort kill the group with SIGKILL, which no child can ignore or outlive.
+  const timer = opts.timeoutMs > 0 ? setTimeout(() => {
+    if (exited) return;
+    timedOut = true;
+    killGroup(pid);
+  }, opts.timeoutMs) : undefined;
   const onAbort = () => {
     if (!exited) killGroup(pid);
   };
   opts.signal?.addEventListener("abort", onAbort, { once: true });
 
-  // zx settles when the child's pipes close, so a background process holding them (`cmd &`, ssh
-  // ControlPersist under git, a wrapper that forks) would hold the call. The group dies with the child:
-  // nothing of it outlives the call, and the pipes close once the output already written is read.
-  let drain: ReturnType<typeof setTimeout> | undefined;
-  proc.child?.once("exit", () => {
-    exited = true;
-    killGroup(pid);
-    // What still holds the pipes left the group (setsid) and is out of reach: stop waiting for it.
-    drain = setTimeout(() => {
-      proc.stdout?.destroy();
-      proc.stderr?.destroy();
-    }, ESCAPED_DRAIN_MS);
-  });
-
-  const o = await proc;
-  clearTimeout(drain);
+  await child.exited;
+  exited = true;
+  clearTimeout(timer);
   opts.signal?.removeEventListener("abort", onAbort);
+  // A background process holding the pipes (`cmd &`, ssh ControlPersist under git, a wrapper that forks)
+  // would hold the call: the group dies with the child, so nothing of it outlives the call and the pipes
+  // close once the output already written is read. The group id cannot have been reused yet: it stays
+  // taken while any member lives, and a moment ago its leader did.
+  killGroup(pid);
+  // What still holds the pipes left the group (setsid) and is out of reach: stop waiting for it.
+  let drain: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([reading, new Promise<void>((r) => (drain = setTimeout(r, ESCAPED_DRAIN_MS)))]);
+  clearTimeout(drain);
+  stopReading();
+
   if (exceeded) {
     // The flooded stream is not returned: it is incomplete, and decoding it would double its memory.
     const stdout = exceeded.stream === "stdout" ? "" : out.text();
     const stderr = exceeded.stream === "stderr" ? "" : err.text().trim();
     return { code: null, stdout, stderr, timedOut: false, notFound: false, outputExceeded: exceeded };
   }
-  if (pid === undefined) {
-    // bash itself could not be started.
-    const cause = o.cause as NodeJS.ErrnoException | null;
-    return { code: null, stdout: "", stderr: cause?.message ?? "could not start", timedOut: false, notFound: cause?.code === "ENOENT" };
-  }
-  const code = o.exitCode;
-  return { code, stdout: out.text(), stderr: err.text().trim(), timedOut, notFound: code === 127 || code === 126 };
+  return { code: child.exitCode, stdout: out.text(), stderr: err.text().trim(), timedOut, notFound: false };
 };
+
+/** The part of a stream reader the pump uses. */
+interface ChunkReader {
+  read(): Promise<{ done: boolean; value?: Uint8Array }>;
+}
+
+/** Bun.spawn takes only strings: an undefined entry means the variable is not set. */
+function definedOnly(env: Record<string, string | undefined>): Record<string, string> {
+  const defined: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) defined[k] = v;
+  return defined;
+}
+
+/**
+ * A command that could not start is "not found", with the status and message a shell would give (127 no
+ * such command, 126 not executable): log lines and hints read the same as they did through bash.
+ */
+function cannotStart(program: string, err: NodeJS.ErrnoException): RunResult {
+  if (err.code === "ENOENT") return { code: 127, stdout: "", stderr: `${program}: command not found`, timedOut: false, notFound: true };
+  if (err.code === "EACCES") return { code: 126, stdout: "", stderr: `${program}: Permission denied`, timedOut: false, notFound: true };
+  return { code: null, stdout: "", stderr: err.message, timedOut: false, notFound: true };
+}
 
 /**
  * After the child exits and its group is killed, how long a process that left the group (setsid) may

@@ -1,6 +1,6 @@
 /**
- * Every command, loaded lazily: status, signal and stop stay fast because zx and croner load only where
- * a command needs them. citty routes to these (subCommands below); `gtd completion` reads each command's
+ * Every command, loaded lazily: status, signal and stop stay fast because croner and the heartbeat's
+ * code load only where a command needs them. citty routes to these (subCommands below); `gtd completion` reads each command's
  * flags from COMMANDS.
  */
 import type { ArgsDef, CommandDef, SubCommandsDef } from "citty";

@@ -33,7 +33,7 @@ export interface Setting {
 }
 
 /**
- * The bounds of anything that becomes a timer: below 100ms a timeout is no protection (and zx reads 0 as
+ * The bounds of anything that becomes a timer: below 100ms a timeout is no protection (and 0 would read as
  * "no timeout"); above 24 days setTimeout's 2^31 ms limit overflows and the timer fires at once, in a loop.
  */
 export const TIMER_RANGE = { minMs: 100, maxMs: 24 * 86_400_000 } as const;

@@ -107,14 +107,14 @@ function stripComments(text: string): string {
   return out;
 }
 
-/** What the core must not touch: the process, the clock, timers, Bun's runtime, the filesystem, zx. */
+/** What the core must not touch: the process, the clock, timers, Bun's runtime, the filesystem, subprocesses. */
 const IMPURE: readonly [string, RegExp][] = [
   ["process.", /\bprocess\./],
   ["Date.now(", /\bDate\.now\(/],
   ["new Date(", /\bnew Date\(/],
   ["Bun.", /\bBun\./],
   ["node:fs", /\bnode:fs\b/],
-  ["zx", /\bzx\b/],
+  ["node:child_process", /\bnode:child_process\b/],
   ["setTimeout", /\bsetTimeout\b/],
   ["setInterval", /\bsetInterval\b/],
 ];
@@ -150,13 +150,18 @@ describe("layering", () => {
     CRUISE_TIMEOUT_MS,
   );
 
-  test("no file under src/core/ reads the process, the clock, the filesystem or zx", () => {
+  test("no file under src/core/ reads the process, the clock, the filesystem or starts a process", () => {
     // src/core/ exists from the first core commit on: its absence would make this check vacuous.
     expect(existsSync(CORE)).toBe(true);
     const files = tsFilesUnder(CORE);
     expect(files.length).toBeGreaterThan(0);
     const found = files.flatMap((f) => impurities(readFileSync(f, "utf8")).map((what) => `${f.slice(ROOT.length + 1)}: ${what}`));
     expect(found).toEqual([]);
+  });
+
+  test("only src/proc.ts calls Bun.spawn (dependency-cruiser sees imports, not this global)", () => {
+    const spawning = tsFilesUnder(join(ROOT, "src")).filter((f) => /\bBun\.spawn(Sync)?\(/.test(stripComments(readFileSync(f, "utf8"))));
+    expect(spawning.map((f) => f.slice(ROOT.length + 1))).toEqual(["src/proc.ts"]);
   });
 });
 
@@ -169,7 +174,7 @@ describe("the checks themselves catch what they are for", () => {
   };
 
   test(
-    "a folder cycle, an impure core import, src importing test/ and a loop through a top-level file are reported",
+    "a folder cycle, an impure core import, src importing test/, a spawn outside proc.ts and a loop through a top-level file are reported",
     () => {
       write("tsconfig.json", readFileSync(join(ROOT, "tsconfig.json"), "utf8"));
       write("src/core/a.ts", 'import { readFileSync } from "node:fs";\nimport { b } from "../edge/b.ts";\nexport const a = [readFileSync, b];\n');
@@ -178,12 +183,14 @@ describe("the checks themselves catch what they are for", () => {
       write("src/top.ts", 'import { d } from "./loop/d.ts";\nexport const top = d;\n');
       write("src/loop/d.ts", 'import { top } from "../top.ts";\nexport const d = () => top;\n');
       write("test/h.ts", "export const h = 1;\n");
+      write("src/edge/s.ts", 'import { spawn } from "node:child_process";\nexport const s = spawn;\n');
       const result = cruise(dir);
       const seen = result.summary.violations.map((v) => `${v.rule.name}: ${v.from} → ${v.to}`);
       expect(seen).toContain("core-is-pure: src/core/a.ts → fs");
       expect(seen).toContain("core-is-pure: src/core/a.ts → src/edge/b.ts");
       expect(seen).toContain("no-folder-cycles: src/edge → src/other");
       expect(seen).toContain("src-not-to-test: src/other/c.ts → test/h.ts");
+      expect(seen).toContain("spawn-only-in-proc: src/edge/s.ts → child_process");
       // depcruise names a module cycle once, from whichever end it met first.
       expect(seen.filter((v) => /^no-circular: src\/(top\.ts|loop\/d\.ts) → /.test(v))).toHaveLength(1);
       expect(cyclesThroughTopLevelFiles(result.modules)).toEqual(["top.ts → loop/ → top.ts"]);
@@ -194,7 +201,7 @@ describe("the checks themselves catch what they are for", () => {
   test("the purity scan ignores comments, not code", () => {
     expect(impurities("// process.exit(1)\n/* Date.now() */\nexport const f = (ms: number) => ms;\n")).toEqual([]);
     expect(impurities('const url = "http://x"; const t = Date.now();')).toEqual(["Date.now("]);
-    expect(impurities('import { $ } from "zx";\nsetTimeout(() => process.exit(0), 1);')).toEqual(["process.", "zx", "setTimeout"]);
+    expect(impurities('import { spawn } from "node:child_process";\nsetTimeout(() => process.exit(0), 1);')).toEqual(["process.", "node:child_process", "setTimeout"]);
     expect(impurities("const subprocess = { kill() {} }; subprocess.kill();")).toEqual([]);
   });
 });

@@ -76,7 +76,7 @@ describe("runCommand", () => {
   });
 
   test("a background child holding the pipes does not hold the call: it dies when the command exits", async () => {
-    // zx waits for the pipes to close; before, the wait lasted as long as the background sleep (or,
+    // Waiting for the pipes to close, as zx did, lasted as long as the background sleep (or,
     // with the 20 s timeout, ended as a timeout). Now the group is killed when the command exits.
     const r = await runCommand(["bash", "-c", "sleep 1000 & echo $!"], { timeoutMs: 20_000 });
     expect(r).toMatchObject({ code: 0, timedOut: false, stderr: "" });
@@ -253,7 +253,7 @@ describe("runCommand leaves nothing of its process group behind", () => {
     ["output cap", 'sleep "$1" & yes', { timeoutMs: 20_000 }, { code: null, outputExceeded: { stream: "stdout", capBytes: STDOUT_CAP_BYTES } }],
     ["timeout", 'sleep "$1" & sleep 30', { timeoutMs: 500 }, { code: null, timedOut: true }],
     ["abort", 'sleep "$1" & sleep 30', { timeoutMs: 20_000, abort: true }, { code: null, timedOut: false }],
-    // zx's own abort sends SIGTERM; an ignored signal stays ignored in the children too.
+    // An abort that sent SIGTERM (zx's did) would not end these: an ignored signal stays ignored in the children.
     ["abort, SIGTERM ignored", 'trap "" TERM; sleep "$1" & sleep 30', { timeoutMs: 20_000, abort: true }, { code: null, timedOut: false }],
   ];
   for (const [ending, script, o, expected] of cases) {

@@ -38,7 +38,7 @@ describe("values that are well-formed but cannot work are refused", () => {
     expect(load({ GTD_TMUX_SOCKET: "gt.town_1-a" }).config.tmux.socket).toBe("gt.town_1-a");
   });
 
-  test.each(["timeouts.tmux", "timeouts.mailbox", "timeouts.git", "timeouts.stop"] as const)("%s below 100ms (0 is no timeout in zx) is refused", (key) => {
+  test.each(["timeouts.tmux", "timeouts.mailbox", "timeouts.git", "timeouts.stop"] as const)("%s below 100ms (0 would be no timeout at all) is refused", (key) => {
     const [section, leaf] = key.split(".") as [string, string];
     for (const bad of ["0s", "0ms", "99ms", "25d"]) {
       writeConfig({ [section]: { [leaf]: bad } });
