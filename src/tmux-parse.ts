@@ -60,6 +60,22 @@ export function parseSessions(stdout: string, marker: string): Map<string, Sessi
   return out;
 }
 
+/** One `list-clients` line per client, after its own marker (see `parseListing`). */
+export const CLIENT_FORMAT = "#{client_session}\t#{client_activity}";
+
+/**
+ * `list-panes -a ; list-clients` output, each with its own marker: the pane lines run up to the first
+ * client line (a pane's command may span lines, but cannot start one with a marker it does not know).
+ */
+export function parseListing(stdout: string, paneMarker: string, clientMarker: string): { sessions: Map<string, SessionInfo>; clients: ClientInfo[] } {
+  const head = `${clientMarker}\t`;
+  const lines = stdout.split("\n");
+  const first = lines.findIndex((l) => l.startsWith(head));
+  if (first < 0) return { sessions: parseSessions(stdout, paneMarker), clients: [] };
+  const clientLines = lines.slice(first).filter((l) => l.startsWith(head)).map((l) => l.slice(head.length));
+  return { sessions: parseSessions(lines.slice(0, first).join("\n"), paneMarker), clients: parseClients(clientLines.join("\n")) };
+}
+
 /** `list-clients` output → a client per line attached to a session (one still attaching has none). */
 export function parseClients(stdout: string): ClientInfo[] {
   const out: ClientInfo[] = [];

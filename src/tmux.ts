@@ -25,7 +25,7 @@ import { resolve } from "node:path";
 import { errorText, GtdError } from "./errors.ts";
 import type { NewSessionSpec, TmuxOutcome, TmuxPort } from "./ports.ts";
 import { describeFailure, runCommand, type RunResult, type Runner } from "./proc.ts";
-import { agentPane, newMarker, PANE_FORMAT, parseClients, parseSessions } from "./tmux-parse.ts";
+import { agentPane, CLIENT_FORMAT, newMarker, PANE_FORMAT, parseListing, parseSessions } from "./tmux-parse.ts";
 import { VERIFY_DEFAULTS, verifiedPoke, type VerifyTiming } from "./tmux-verify.ts";
 
 export type TmuxErrorKind = "no-server" | "no-session" | "duplicate" | "other";
@@ -203,11 +203,19 @@ export function createTmux(opts: TmuxOptions): TmuxPort {
     poke: (name, text) => type("send-keys", name, text, true),
     sendLine: (name, text) => type("send-keys", name, text, false),
 
-    async clients() {
-      const r = await tmux(["list-clients", "-F", "#{client_session}\t#{client_activity}"]);
-      if (r.code === 0) return parseClients(r.stdout);
-      const err = failure("list-clients", r);
-      if (err.kind === "no-server") return [];
+    async sessionsAndClients() {
+      const panes = newMarker();
+      const clients = newMarker();
+      const r = await tmux(
+        sequence([
+          ["list-panes", "-a", "-F", `${panes}\t${PANE_FORMAT}`],
+          ["list-clients", "-F", `${clients}\t${CLIENT_FORMAT}`],
+        ]),
+      );
+      if (r.code === 0) return parseListing(r.stdout, panes, clients);
+      const err = failure("list-panes", r);
+      // No server, or a server without sessions (list-panes stops the sequence): no clients either.
+      if (err.kind === "no-server" || err.kind === "no-session") return { sessions: new Map(), clients: [] };
       throw err;
     },
 

@@ -31,7 +31,7 @@ export interface Observation {
   inbox: InboxResult | { error: string } | null;
   /** For each lifecycle request this pass will look at: its agent, by `identity:action`. */
   agents: ReadonlyMap<string, AgentFacts>;
-  /** Heartbeat only: every tmux client (one list-clients call); null when the list failed. */
+  /** Heartbeat only: every tmux client (listed with the sessions, one call); null when the list failed. */
   clients: readonly ClientInfo[] | null;
   /** Each supervised agent's process under its pane, by identity (null: none running). */
   procs: ReadonlyMap<string, AgentProcess | null>;

@@ -106,8 +106,11 @@ export interface TmuxPort {
   poke(name: string, text: string): Promise<void>;
   /** Type `text` literally, then Enter (no clearing). */
   sendLine(name: string, text: string): Promise<void>;
-  /** Every client on the server, one tmux call. An absent server means none. */
-  clients(): Promise<ClientInfo[]>;
+  /**
+   * The heartbeat's view: every session (as `sessions()`) and every client, in one tmux call. An absent
+   * server means none of either.
+   */
+  sessionsAndClients(): Promise<{ sessions: Map<string, SessionInfo>; clients: ClientInfo[] }>;
   /** Restart only the agent's own pane (`respawn-pane -k`): the session and any other pane survive. */
   respawnPane(paneId: string): Promise<TmuxOutcome>;
   /** A poke whose delivery is checked: shown on the input line, then consumed (see PokeDelivery). */

@@ -1,6 +1,6 @@
 /**
  * observe: every read of a pass, through the ports, into one Observation (src/core/observation.ts):
- * the sessions (one tmux call), the Deacon command, the slot directory, each poke target's heartbeat file
+ * the sessions and, on a heartbeat, the clients (one tmux call), the Deacon command, the slot directory, each poke target's heartbeat file
  * and slot, the rigs, the inbox, and the agents of the requests this pass will handle. Never throws: a
  * failed read is recorded as such, and decide says what it means.
  */
@@ -19,15 +19,8 @@ export async function observe(kind: PassKind, ports: Ports, config: Config, path
   // The inbox command starts first and runs beside the tmux and file reads: on SIGUSR1 it is what the
   // agent waits for, so it should not queue behind them.
   const inbox = signal.aborted ? null : readInbox(ports, signal);
-  try {
-    obs.sessions = await ports.tmux.sessions();
-  } catch (err) {
-    obs.sessions = { error: errorText(err) };
-  }
-  if (kind === "heartbeat") {
-    observeTown(obs, ports, config, paths);
-    await observeClients(obs, ports);
-  }
+  await observeTmux(obs, ports);
+  if (kind === "heartbeat") observeTown(obs, ports, config, paths);
   observeSupervision(obs, ports, config, paths);
   obs.inbox = inbox === null ? null : await inbox;
   obs.agents = observeAgents(obs, ports, config, paths, state);
@@ -61,11 +54,16 @@ function observeTown(obs: Observation, ports: Ports, config: Config, paths: Town
   obs.slots = slots;
 }
 
-/** Every tmux client, one list-clients call, for the poke deferral; null when the list failed. */
-async function observeClients(obs: Observation, ports: Ports): Promise<void> {
+/**
+ * The sessions, one tmux call; a heartbeat lists the clients (for the poke deferral) in the same call. A
+ * failed list is recorded: the sessions' error, and clients null.
+ */
+async function observeTmux(obs: Observation, ports: Ports): Promise<void> {
   try {
-    obs.clients = await ports.tmux.clients();
-  } catch {
+    if (obs.kind === "heartbeat") ({ sessions: obs.sessions, clients: obs.clients } = await ports.tmux.sessionsAndClients());
+    else obs.sessions = await ports.tmux.sessions();
+  } catch (err) {
+    obs.sessions = { error: errorText(err) };
     obs.clients = null;
   }
 }

@@ -51,13 +51,13 @@ export interface FakeTmux extends TmuxPort {
   readonly calls: string[];
   /** While set, the method throws this error (after recording the call). */
   readonly fail: Partial<Record<TmuxMethod, Error>>;
-  /** What clients() answers (none by default). */
+  /** The clients sessionsAndClients() answers (none by default). */
   clientList: ClientInfo[];
   /** What pokeVerified answers per session; a session not here answers "consumed". */
   readonly delivery: Map<string, PokeDelivery>;
   /** Add a session as if someone else created it. */
   add(name: string, info?: Partial<SessionInfo>): FakeSession;
-  /** Calls that change something (everything but sessions/hasSession/clients). */
+  /** Calls that change something (everything but the session and client lists and hasSession). */
   writes(): string[];
 }
 
@@ -90,7 +90,7 @@ export function fakeTmux(): FakeTmux {
     clientList: [],
     delivery: new Map(),
     add,
-    writes: () => calls.filter((c) => !c.startsWith("sessions") && !c.startsWith("hasSession") && c !== "clients"),
+    writes: () => calls.filter((c) => !c.startsWith("sessions") && !c.startsWith("hasSession")),
     async sessions() {
       check("sessions", "sessions");
       return new Map([...map].map(([name, s]) => [name, { ...s.info }]));
@@ -121,9 +121,9 @@ export function fakeTmux(): FakeTmux {
     async sendLine(name, text) {
       typeInto("sendLine", name, text);
     },
-    async clients() {
-      check("clients", "clients");
-      return tmux.clientList.map((c) => ({ ...c }));
+    /** sessions() and the clients in one call, as the real one: `fail.sessions` (or a replaced sessions()) rules it. */
+    async sessionsAndClients() {
+      return { sessions: await tmux.sessions(), clients: tmux.clientList.map((c) => ({ ...c })) };
     },
     /** Finds the session by its info.paneId; the pane comes back alive (its pid, if any, is kept). */
     async respawnPane(paneId) {

@@ -83,12 +83,15 @@ describe("sessions(): the agent pane", () => {
   });
 });
 
-describe("clients()", () => {
-  test("none without a server or without clients", async () => {
+describe("sessionsAndClients()", () => {
+  test("none without a server or without clients; the sessions as sessions() lists them", async () => {
     await t.port.newSession({ name: "s", cwd: t.root, env: {}, argv: ["sleep", "600"] });
-    expect(await t.port.clients()).toEqual([]);
+    const listed = await t.port.sessionsAndClients();
+    expect(listed.clients).toEqual([]);
+    expect(listed.sessions).toEqual(await t.port.sessions());
+    expect([...listed.sessions.keys()]).toEqual(["s"]);
     await t.tmux("kill-server");
-    expect(await t.port.clients()).toEqual([]);
+    expect(await t.port.sessionsAndClients()).toEqual({ sessions: new Map(), clients: [] });
   });
 
   test("a terminal and a control-mode client, each with its session and last activity", async () => {
@@ -99,7 +102,7 @@ describe("clients()", () => {
     // Control mode (iTerm2's tmux integration) is a person too.
     spawned.push(Bun.spawn(["tmux", "-C", "attach", "-t", "=b"], { env: t.env, stdin: "pipe", stdout: "ignore", stderr: "ignore" }));
     const clients = await waitFor(async () => {
-      const c = await t.port.clients();
+      const c = (await t.port.sessionsAndClients()).clients;
       return c.length === 2 ? c : undefined;
     }, { what: "two clients" });
     expect(clients.map((c) => c.session).sort()).toEqual(["a", "b"]);

@@ -69,7 +69,7 @@ function setup(over: { config?: Partial<Config>; dryRun?: boolean; signal?: Abor
       },
       poke: async (n, t) => void f.tmux.push(`poke ${n} ${t}`),
       sendLine: async (n, t) => void f.tmux.push(`send ${n} ${t}`),
-      clients: async () => [],
+      sessionsAndClients: async () => ({ sessions: new Map(), clients: [] }),
       respawnPane: async (p) => (f.tmux.push(`respawn ${p}`), { ok: true }),
       pokeVerified: async (n, t) => (f.tmux.push(`poke ${n} ${t}`), { kind: "consumed" }),
     },

@@ -61,6 +61,7 @@ export class World {
 export const world = () => new World();
 
 export function ports(w: World): Ports {
+  const listed = () => new Map([...w.sessions].map((name) => [name, { name, paneDead: false, paneCommand: "claude" }]));
   const store = fakeStore(town);
   return {
     clock: { now: () => w.now },
@@ -82,7 +83,7 @@ export function ports(w: World): Ports {
       send: async () => {},
     },
     tmux: {
-      sessions: async () => new Map([...w.sessions].map((name) => [name, { name, paneDead: false, paneCommand: "claude" }])),
+      sessions: async () => listed(),
       hasSession: async (n) => w.sessions.has(n),
       killSession: async (n) => {
         w.tmux.push(`kill ${n}`);
@@ -96,7 +97,7 @@ export function ports(w: World): Ports {
       },
       poke: async (n) => void w.tmux.push(`poke ${n}`),
       sendLine: async (n) => void w.tmux.push(`send ${n}`),
-      clients: async () => [],
+      sessionsAndClients: async () => ({ sessions: listed(), clients: [] }),
       respawnPane: async (p) => (w.tmux.push(`respawn ${p}`), { ok: true }),
       pokeVerified: async (n) => (w.tmux.push(`poke ${n}`), { kind: "consumed" }),
     },
