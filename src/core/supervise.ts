@@ -28,15 +28,18 @@ const STEP = "supervise";
 export const ECHO_MS = 3_000;
 
 /**
- * When a poke can be judged: output just after ECHO_MS shows with the whole second it fell in, so an
- * answer is certain to be seen one second later. Judged earlier (a heartbeat under 4s), every answer
- * would still look like silence and an idle agent that answers would be restarted as hung.
+ * When a poke can be judged: at the end of the first whole second that lies entirely after the echo
+ * (4 to 5 s after the poke). tmux shows output with the whole second it fell in, so output counts only
+ * from the next whole second after `poke + ECHO_MS`; an agent that answers (an agent at work redraws its
+ * screen at least every second) is certain to have shown output in that second by its end. Judged at a
+ * fixed `poke + 4 s` instead, the window left for that output was only the poke's fraction of a second
+ * (a poke at hh:mm:ss.1 left 0.1 s), and an idle agent that answered was restarted as hung.
  */
-export const ANSWER_MS = ECHO_MS + 1_000;
+export const answerDueMs = (pokeMs: number) => (Math.floor((pokeMs + ECHO_MS) / 1000) + 2) * 1000;
 
-/** The last poke went out less than ANSWER_MS ago and nothing has answered it yet: too soon to tell. */
+/** The last poke's answer is not yet due (see answerDueMs) and nothing has answered it: too soon to tell. */
 export const awaitingAnswer = (rec: AgentRecord, nowMs: number) =>
-  rec.lastPokeMs !== null && rec.pokeAnswered === null && nowMs - rec.lastPokeMs < ANSWER_MS;
+  rec.lastPokeMs !== null && rec.pokeAnswered === null && nowMs < answerDueMs(rec.lastPokeMs);
 
 export type Liveness = "running" | "restarting" | "dead" | "missing" | "hung" | "held" | "paused";
 
