@@ -114,6 +114,13 @@ export function findAgent(procs: ProcStat[], panePid: number, name: string, argv
   return null;
 }
 
+/**
+ * One read buffer for every small /proc file: a scan reads a `stat` per process on the machine each pass,
+ * and a fresh 4 KiB buffer for each was most of what a heartbeat allocated there (allocUnsafe takes
+ * 4 KiB and over outside its pool). Safe to share: reads are synchronous and decoded before returning.
+ */
+const shared = Buffer.allocUnsafe(Math.max(STAT_CAP_BYTES, CMDLINE_CAP_BYTES));
+
 /** Up to `capBytes` of a /proc file; null when it cannot be read (the process is gone). */
 function readSmall(path: string, capBytes: number): string | null {
   let fd: number;
@@ -123,7 +130,8 @@ function readSmall(path: string, capBytes: number): string | null {
     return null;
   }
   try {
-    const buf = Buffer.allocUnsafe(capBytes);
+    // /proc/stat (read once, up to 1 MiB) gets its own buffer: the shared one stays small.
+    const buf = capBytes <= shared.length ? shared : Buffer.allocUnsafe(capBytes);
     let total = 0;
     while (total < capBytes) {
       const n = readSync(fd, buf, total, capBytes - total, null);
