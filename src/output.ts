@@ -9,7 +9,7 @@
  * `process.exit` anywhere (the daemon stepping down, a fatal error) loses nothing already written.
  * A reader that went away (`gtd status | head -1`) ends that stream quietly, as for any well-behaved CLI.
  */
-import { writeSync } from "node:fs";
+import { fstatSync, writeSync } from "node:fs";
 
 const closed = new Set<number>();
 /** A non-blocking pipe that is full answers EAGAIN: wait this long and try again (see `writeAll`). */
@@ -48,10 +48,16 @@ export function writeErr(text: string): void {
 }
 
 /**
- * Is standard output a terminal (colours, tables)? node:tty is loaded only here, on demand: importing it
- * costs a command about 3 ms of CPU, so `--json` and the other plain outputs never pay it.
+ * Is standard output a terminal (colours, tables)? A terminal is a character device, so a pipe or a file
+ * (a hook script, a test) is answered by one fstat; only a character device is asked of node:tty, whose
+ * import costs a command about 3 ms of CPU.
  */
 export async function stdoutIsTerminal(): Promise<boolean> {
+  try {
+    if (!fstatSync(1).isCharacterDevice()) return false;
+  } catch {
+    return false; // no stdout at all
+  }
   const { isatty } = await import("node:tty");
   return isatty(1);
 }
