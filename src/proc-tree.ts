@@ -1,7 +1,8 @@
 /**
- * The agent process under a tmux pane, from /proc (ProcessPort). One readdir of /proc and one small read
- * of each process's `stat` per call; `cmdline` is read only for the processes in the pane's tree.
- * Never throws: a process that exits mid-scan is simply not there, and an unreadable /proc finds nothing.
+ * The agent process under a tmux pane, from /proc (ProcessPort): the pane's own process tree, read down
+ * its children lists, and the whole process table only when that finds nothing (see createProcessPort).
+ * `cmdline` is read only for processes in a pane's tree. Never throws: a process that exits mid-scan is
+ * simply not there, and an unreadable /proc finds nothing.
  */
 import { closeSync, openSync, readdirSync, readSync } from "node:fs";
 import { basename, join } from "node:path";
@@ -146,20 +147,37 @@ function readSmall(path: string, capBytes: number): string | null {
   }
 }
 
-/** The real ProcessPort; `root` is /proc (a test may point it at a directory laid out the same way). */
+/** A `children` file lists pids separated by spaces: 4 KiB holds some 500, more than any pane's process has. */
+const CHILDREN_CAP_BYTES = 4096;
+/** Past this many processes under one pane, stop walking and read the whole table instead. */
+const TREE_CAP = 512;
+
+const validPid = (pid: number) => Number.isSafeInteger(pid) && pid > 0;
+
+/**
+ * The real ProcessPort; `root` is /proc (a test may point it at a directory laid out the same way).
+ *
+ * Each pane's agent is looked for in the pane's own process tree first, walked down through the kernel's
+ * `/proc/<pid>/task/<tid>/children` lists: a few reads per pane instead of one per process on the
+ * machine (a desktop runs hundreds to thousands). A walk that cannot be made (a kernel without those
+ * files, a process gone mid-walk, a tree past TREE_CAP) or that finds no agent falls back to one read of
+ * the whole table for the pass, so "no agent here" is only ever concluded from the whole table, as before
+ * (the kernel documents the children lists as possibly incomplete while processes come and go).
+ */
 export function createProcessPort(opts: { root?: string } = {}): ProcessPort {
   const root = opts.root ?? "/proc";
   // Fixed from boot on: read once.
   let bootMs: number | null = null;
+  const boot = () => (bootMs ??= parseBootTimeMs(readSmall(join(root, "stat"), PROC_STAT_CAP_BYTES) ?? ""));
+  const statOf = (pid: number) => parseStat(readSmall(join(root, String(pid), "stat"), STAT_CAP_BYTES) ?? "");
   /** One scan of the process table: every process's stat, or null when /proc cannot be read. */
   const scan = (): ProcStat[] | null => {
     try {
-      bootMs ??= parseBootTimeMs(readSmall(join(root, "stat"), PROC_STAT_CAP_BYTES) ?? "");
-      if (bootMs === null) return null;
+      if (boot() === null) return null;
       const procs: ProcStat[] = [];
       for (const entry of readdirSync(root)) {
         if (!/^\d+$/.test(entry)) continue;
-        const stat = parseStat(readSmall(join(root, entry, "stat"), STAT_CAP_BYTES) ?? "");
+        const stat = statOf(Number(entry));
         if (stat) procs.push(stat);
       }
       return procs;
@@ -167,12 +185,45 @@ export function createProcessPort(opts: { root?: string } = {}): ProcessPort {
       return null;
     }
   };
+  /** `pid`'s children, from every one of its threads' lists (a child belongs to the thread that forked it). */
+  const childrenOf = (pid: number): number[] | null => {
+    try {
+      const out: number[] = [];
+      for (const tid of readdirSync(join(root, String(pid), "task"))) {
+        const text = readSmall(join(root, String(pid), "task", tid, "children"), CHILDREN_CAP_BYTES);
+        if (text === null) return null;
+        for (const word of text.split(" ")) if (/^\d+$/.test(word)) out.push(Number(word));
+      }
+      return out;
+    } catch {
+      return null;
+    }
+  };
+  /** The pane's process and everything under it, or null when the walk cannot be made whole. */
+  const tree = (panePid: number): ProcStat[] | null => {
+    const procs: ProcStat[] = [];
+    const seen = new Set<number>();
+    let level = [panePid];
+    while (level.length > 0) {
+      const next: number[] = [];
+      for (const pid of level) {
+        if (seen.has(pid)) continue;
+        seen.add(pid);
+        const stat = statOf(pid);
+        const children = stat ? childrenOf(pid) : null;
+        if (!stat || !children || procs.push(stat) > TREE_CAP) return null;
+        next.push(...children);
+      }
+      level = next;
+    }
+    return procs;
+  };
   const argvOf = (pid: number) => {
     const text = readSmall(join(root, String(pid), "cmdline"), CMDLINE_CAP_BYTES);
     return text === null ? null : parseCmdline(text);
   };
   const find = (procs: ProcStat[], panePid: number, command: string): AgentProcess | null => {
-    if (!Number.isSafeInteger(panePid) || panePid <= 0 || bootMs === null) return null;
+    if (!validPid(panePid) || bootMs === null) return null;
     try {
       const agent = findAgent(procs, panePid, basename(command), argvOf);
       return agent ? { pid: agent.pid, startedAtMs: bootMs + Math.round((agent.starttime * 1000) / CLK_TCK) } : null;
@@ -180,16 +231,19 @@ export function createProcessPort(opts: { root?: string } = {}): ProcessPort {
       return null;
     }
   };
+  const fromTree = (panePid: number, command: string): AgentProcess | null => {
+    if (boot() === null) return null;
+    const procs = tree(panePid);
+    return procs ? find(procs, panePid, command) : null;
+  };
+  const agentsUnder: ProcessPort["agentsUnder"] = (queries) => {
+    const walked = queries.map((q) => (validPid(q.panePid) ? fromTree(q.panePid, q.command) : null));
+    // The whole table at most once a pass, and only when some pane's walk found no agent.
+    const rest = queries.some((q, i) => validPid(q.panePid) && walked[i] === null) ? scan() : null;
+    return queries.map((q, i) => walked[i] ?? (rest ? find(rest, q.panePid, q.command) : null));
+  };
   return {
-    agentUnder(panePid: number, command: string): AgentProcess | null {
-      if (!Number.isSafeInteger(panePid) || panePid <= 0) return null;
-      const procs = scan();
-      return procs ? find(procs, panePid, command) : null;
-    },
-    // One scan for every pane: /proc is read once a pass, however many agents are supervised.
-    agentsUnder(queries) {
-      const procs = queries.some((q) => q.panePid > 0) ? scan() : null;
-      return queries.map((q) => (procs ? find(procs, q.panePid, q.command) : null));
-    },
+    agentUnder: (panePid, command) => agentsUnder([{ panePid, command }])[0] ?? null,
+    agentsUnder,
   };
 }

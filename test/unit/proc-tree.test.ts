@@ -127,6 +127,49 @@ describe("createProcessPort over a /proc-shaped directory", () => {
     expect(port.agentsUnder([])).toEqual([]);
   });
 
+  /** The kernel's children lists: `threads` maps each thread id of `pid` to the children it forked. */
+  function children(pid: number, threads: Record<number, number[]>): void {
+    for (const [tid, kids] of Object.entries(threads)) {
+      mkdirSync(join(root, String(pid), "task", tid), { recursive: true });
+      writeFileSync(join(root, String(pid), "task", tid, "children"), kids.map((k) => `${k} `).join(""));
+    }
+  }
+
+  test("the pane's tree is walked down its children lists, the rest of the table never looked at", () => {
+    proc(100, "bash", 1, 500, ["bash"]);
+    proc(101, "node", 100, 1_000, ["node"]);
+    proc(102, "claude", 101, 1_100, ["claude"]);
+    // Forked by a second thread of the node process: on that thread's list, not the leader's.
+    children(100, { 100: [101] });
+    children(101, { 101: [], 107: [102] });
+    children(102, { 102: [] });
+    // A newer "claude" that names 100 as its parent but is on no list: only a table scan would see it.
+    proc(150, "claude", 100, 9_000, ["claude"]);
+    expect(createProcessPort({ root }).agentUnder(100, "claude")?.pid).toBe(102);
+  });
+
+  test("no agent in the walked tree, or no children lists at all: the whole table decides", () => {
+    proc(100, "bash", 1, 500, ["bash"]);
+    children(100, { 100: [] });
+    proc(150, "claude", 100, 9_000, ["claude"]); // on no list (say it was forked mid-read)
+    proc(200, "bash", 1, 600, ["bash"]); // a kernel without the lists: no task/ entries
+    proc(201, "claude", 200, 9_100, ["claude"]);
+    const found = createProcessPort({ root }).agentsUnder([
+      { panePid: 100, command: "claude" },
+      { panePid: 200, command: "claude" },
+    ]);
+    expect(found.map((f) => f?.pid)).toEqual([150, 201]);
+  });
+
+  test("a tree that loops or a child gone mid-walk never hangs or throws", () => {
+    proc(100, "bash", 1, 500, ["bash"]);
+    proc(101, "claude", 100, 1_000, ["claude"]);
+    children(100, { 100: [101, 100] });
+    children(101, { 101: [100, 999] }); // 999: listed, then gone
+    // The walk is abandoned at 999 (no stat); the table scan finds the agent.
+    expect(createProcessPort({ root }).agentUnder(100, "claude")?.pid).toBe(101);
+  });
+
   test("never throws: no boot time, garbage stat, no /proc, a bad pane pid", () => {
     proc(100, "bash", 1, 500);
     writeFileSync(join(root, "100", "stat"), "garbage");
