@@ -38,8 +38,9 @@ class Capture {
 
 /**
  * SIGKILL to the process group `pid` leads (every child is spawned detached, so it leads its own). Never
- * with a pid ≤ 1: kill(-0) would hit gtd's own group and kill(-1) every process it may signal. Sent only
- * while the leader is unreaped or at the moment it is: the id cannot have passed to another group then.
+ * with a pid ≤ 1: kill(-0) would hit gtd's own group and kill(-1) every process it may signal. Sent while
+ * the leader lives or just after it was reaped: a group id stays taken while any member lives, and a new
+ * process given the pid would have to make itself a group leader in that moment to be hit.
  */
 function killGroup(pid: number | undefined): void {
   if (pid === undefined || !Number.isInteger(pid) || pid <= 1) return;
@@ -130,8 +131,7 @@ export const runCommand: Runner = async (argv, opts) => {
   opts.signal?.removeEventListener("abort", onAbort);
   // A background process holding the pipes (`cmd &`, ssh ControlPersist under git, a wrapper that forks)
   // would hold the call: the group dies with the child, so nothing of it outlives the call and the pipes
-  // close once the output already written is read. The group id cannot have been reused yet: it stays
-  // taken while any member lives, and a moment ago its leader did.
+  // close once the output already written is read (see killGroup on why the id is still the group's).
   killGroup(pid);
   // What still holds the pipes left the group (setsid) and is out of reach: stop waiting for it.
   let drain: ReturnType<typeof setTimeout> | undefined;
