@@ -161,13 +161,14 @@ function definedOnly(env: Record<string, string | undefined>): Record<string, st
 }
 
 /**
- * A command that could not start is "not found", with the status and message a shell would give (127 no
- * such command, 126 not executable): log lines and hints read the same as they did through bash.
+ * A command that could not start. No such command or not executable is "not found", with the status and
+ * message a shell would give (127, 126): log lines and hints read the same as they did through bash. Any
+ * other reason (too many open files, argv too long) is a failure to start, said in the system's words.
  */
 function cannotStart(program: string, err: NodeJS.ErrnoException): RunResult {
   if (err.code === "ENOENT") return { code: 127, stdout: "", stderr: `${program}: command not found`, timedOut: false, notFound: true };
   if (err.code === "EACCES") return { code: 126, stdout: "", stderr: `${program}: Permission denied`, timedOut: false, notFound: true };
-  return { code: null, stdout: "", stderr: err.message, timedOut: false, notFound: true };
+  return { code: null, stdout: "", stderr: err.message || "could not start", timedOut: false, notFound: false };
 }
 
 /**

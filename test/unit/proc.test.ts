@@ -149,6 +149,13 @@ describe("runCommand", () => {
   });
 });
 
+test("a command that cannot start for another reason is a failure to start, not 'not found'", async () => {
+  // 3 MB of argv is past ARG_MAX: the kernel refuses the exec (E2BIG).
+  const r = await runCommand(["true", "x".repeat(3_000_000)], { timeoutMs: 5000 });
+  expect(r).toMatchObject({ code: null, notFound: false, timedOut: false, stdout: "" });
+  expect(describeFailure(r, 5000)).toMatch(/^killed: .*E2BIG/);
+});
+
 /**
  * Output caps. Before them, `yes` under runCommand grew the process by ~1 GB a second until the timeout.
  * The flood tests use a 3 s timeout so that, without the cap, they fail at the timeout instead of
