@@ -6,7 +6,7 @@
  * lines appended, the session list (one tmux call), the Deacon's heartbeat.json read and parsed, the
  * inbox (one bd call) parsed, state.json written through a temp file and a rename. Commands are spawned
  * directly with Bun.spawn (no shell), as the original's exec.Command does. SIGUSR1 reads the inbox.
- * BENCH_FLOOR_SPAWN=shell spawns through `bash -c`, as zx does, to measure what the shell costs.
+ * BENCH_FLOOR_SPAWN=shell spawns through `bash -c`, as zx did, to measure what the shell costs.
  *
  *   floor-daemon --town DIR --heartbeat 1s
  */

@@ -1,10 +1,10 @@
 #!/usr/bin/env bun
 /**
  * gtd's entry point. citty routes: runCommand(main) finds the command (loaded lazily, so status, signal
- * and stop stay fast: croner and the daemon load only where needed), which refuses a bad command line, answers
- * --help or runs (cli/commands.ts). Here, what citty's runMain would add, in gtd's terms (runMain exits
- * 1 on every error and prints stack traces): --version, usage for a bare `gtd`, one error line, exit
- * codes 0 ok, 1 error, 2 usage, 3 not running.
+ * and stop stay fast: croner and the daemon load only where needed), which refuses a bad command line,
+ * answers --help or runs (cli/commands.ts). Here, what citty's runMain would add, in gtd's terms (runMain
+ * exits 1 on every error and prints stack traces): --version, usage for a bare `gtd`, one error line,
+ * exit codes 0 ok, 1 error, 2 usage, 3 not running.
  */
 // First, before anything else loads: in the daemon, signals during start-up are remembered, not fatal.
 import "./early-signals.ts";

@@ -1,9 +1,8 @@
 /**
  * Standard output and error for every command and the daemon's mirror. Not `process.stdout`: the first
- * touch of `process.stdout` or `process.stderr` (even `.isTTY`) builds Node's stream machinery, which in
- * a compiled binary costs about 10 ms of CPU, most of what a hook command like `gtd signal` spent (a
- * trivial compiled binary: 13.4 ms with `process.stdout.write`, 2.8–3.9 ms with a direct write;
- * BENCHMARKS.md).
+ * touch of `process.stdout` or `process.stderr` (even `.isTTY`) builds Node's stream machinery: a trivial
+ * compiled binary costs 13.4 ms of CPU with `process.stdout.write`, 2.7–3.9 ms with a direct write; in
+ * gtd, which leaves at once by `process.exit`, it was 1.3 ms of `--version` (BENCHMARKS.md).
  *
  * Writes are synchronous `write(2)`s: in order, complete before the next line of code, so a
  * `process.exit` anywhere (the daemon stepping down, a fatal error) loses nothing already written.

@@ -1,7 +1,8 @@
 /**
- * Every command, loaded lazily: status, signal and stop stay fast because croner and the heartbeat's
- * code load only where a command needs them. citty routes to these (subCommands below); `gtd completion` reads each command's
- * flags from COMMANDS.
+ * Every command, loaded lazily (each is its own chunk of the binary, see --splitting in release.ts):
+ * status, signal and stop stay fast because croner and the heartbeat's code load only where a command
+ * needs them. citty routes to these (subCommands below); `gtd completion` reads each command's flags
+ * from COMMANDS.
  */
 import type { ArgsDef, CommandDef, SubCommandsDef } from "citty";
 import { helpText, usageLine } from "./examples.ts";
